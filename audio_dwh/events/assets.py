@@ -1,0 +1,50 @@
+"""The landing asset: a day of eventsim JSON lines in the landing folder, one file set per topic."""
+
+import time
+
+import dagster as dg
+
+from audio_dwh.dates import parse_day
+from audio_dwh.events.contract import TOPICS
+from audio_dwh.events.simulator import write_day
+from audio_dwh.partitions import daily_partitions
+from audio_dwh.resources import EventSourceResource
+
+LANDING_KEY = dg.AssetKey(["landing", "eventsim_events"])
+
+
+@dg.asset(
+    key=LANDING_KEY,
+    partitions_def=daily_partitions,
+    group_name="landing",
+    kinds={"python", "json"},
+    description=(
+        "A day of eventsim events as JSON lines under landing/<topic>/date=YYYY-MM-DD/. With the "
+        "simulator source the day is generated (deterministic per seed and day); with the files "
+        "source the files already there are taken as they are."
+    ),
+)
+def eventsim_events(context: dg.AssetExecutionContext, event_source: EventSourceResource) -> dg.MaterializeResult:
+    day = parse_day(context.partition_key, "partition key")
+    metadata: dict[str, dg.RawMetadataValue] = {"source": event_source.source, "day": day.isoformat()}
+    if event_source.source == "simulator":
+        started = time.perf_counter()
+        counts = write_day(event_source.simulator(), day, event_source.landing_path)
+        seconds = time.perf_counter() - started
+        metadata["events"] = sum(counts.values())
+        metadata["events_per_s"] = round(sum(counts.values()) / seconds) if seconds else 0
+        metadata.update({f"events/{topic}": n for topic, n in counts.items()})
+    files = {topic: event_source.files(topic, day) for topic in TOPICS}
+    missing = [topic for topic, paths in files.items() if not paths]
+    if missing:
+        context.log.warning(f"No landing files for {day} in: {', '.join(missing)}")
+    metadata["missing_topics"] = ", ".join(missing) or "none"
+    metadata["files"] = dg.MetadataValue.md(
+        "\n".join(
+            f"- `{p.relative_to(event_source.landing_path)}` ({p.stat().st_size:,} bytes)"
+            for paths in files.values()
+            for p in paths
+        )
+        or "none"
+    )
+    return dg.MaterializeResult(metadata=metadata)

@@ -1,0 +1,118 @@
+"""Python asset checks of a raw table's partition: contract, nulls, keys, rejects, volume.
+
+Each check is a query over what the loader wrote; none re-implements the loader.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import dagster as dg
+import duckdb
+
+from audio_dwh.events.contract import Topic
+from audio_dwh.raw.duckdb_loader import LOAD_COLUMNS, RAW_SCHEMA, REJECTED_TABLE, SQL_TYPES, quote, table_name
+
+VOLUME_WARN_RATIO = 0.5
+VOLUME_HISTORY_DAYS = 7
+
+
+@dataclass(frozen=True)
+class RawCheck:
+    name: str
+    description: str
+    blocking: bool
+    run: Callable[[duckdb.DuckDBPyConnection, Topic, date, float], dg.AssetCheckResult]
+
+
+def _scalar(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None):
+    return con.execute(sql, params or []).fetchall()[0][0]
+
+
+def check_contract(con: duckdb.DuckDBPyConnection, topic: Topic, day: date, _: float) -> dg.AssetCheckResult:
+    expected = [(f.name, SQL_TYPES[f.type]) for f in topic.fields] + [(n, t) for n, t, _ in LOAD_COLUMNS]
+    actual = con.execute(
+        """SELECT column_name, data_type FROM information_schema.columns
+           WHERE table_schema = ? AND table_name = ? ORDER BY ordinal_position""",
+        [RAW_SCHEMA, topic.name],
+    ).fetchall()
+    differences = sorted(set(expected) ^ set(actual))
+    return dg.AssetCheckResult(
+        passed=actual == expected,
+        metadata={"differences": ", ".join(f"{n} {t}" for n, t in differences) or "none"},
+    )
+
+
+def check_required_not_null(con: duckdb.DuckDBPyConnection, topic: Topic, day: date, _: float) -> dg.AssetCheckResult:
+    counts = ", ".join(f"count(*) FILTER (WHERE {quote(n)} IS NULL)" for n in topic.required_fields)
+    nulls = con.execute(f"SELECT {counts} FROM {table_name(topic)} WHERE partition_date = ?", [day]).fetchall()[0]
+    by_field = {n: c for n, c in zip(topic.required_fields, nulls, strict=True) if c}
+    return dg.AssetCheckResult(
+        passed=not by_field,
+        metadata={"null_counts": ", ".join(f"{n}: {c}" for n, c in by_field.items()) or "none"},
+    )
+
+
+def check_event_id_unique(con: duckdb.DuckDBPyConnection, topic: Topic, day: date, _: float) -> dg.AssetCheckResult:
+    duplicates = _scalar(
+        con,
+        f"""SELECT count(*) FROM (SELECT event_id FROM {table_name(topic)} WHERE partition_date = ?
+            GROUP BY event_id HAVING count(*) > 1 OR event_id IS NULL)""",
+        [day],
+    )
+    return dg.AssetCheckResult(passed=duplicates == 0, metadata={"duplicate_or_null_ids": duplicates})
+
+
+def check_rejected_share(
+    con: duckdb.DuckDBPyConnection, topic: Topic, day: date, threshold: float
+) -> dg.AssetCheckResult:
+    rows = _scalar(con, f"SELECT count(*) FROM {table_name(topic)} WHERE partition_date = ?", [day])
+    rejected = _scalar(
+        con, f"SELECT count(*) FROM {REJECTED_TABLE} WHERE topic = ? AND partition_date = ?", [topic.name, day]
+    )
+    share = rejected / (rows + rejected) if rows + rejected else 0.0
+    return dg.AssetCheckResult(
+        passed=share <= threshold,
+        metadata={"rejected": rejected, "rejected_share": round(share, 6), "threshold": threshold},
+    )
+
+
+def check_volume(con: duckdb.DuckDBPyConnection, topic: Topic, day: date, _: float) -> dg.AssetCheckResult:
+    history = dict(
+        con.execute(
+            f"""SELECT partition_date, count(*) FROM {table_name(topic)}
+                WHERE partition_date BETWEEN ? AND ? GROUP BY 1""",
+            [day - timedelta(days=VOLUME_HISTORY_DAYS), day],  # the 7 days before, and the day itself
+        ).fetchall()
+    )
+    rows = history.pop(day, 0)
+    if not history:
+        return dg.AssetCheckResult(
+            passed=True, severity=dg.AssetCheckSeverity.WARN, metadata={"rows": rows, "note": "no history yet"}
+        )
+    median = statistics.median(history.values())
+    ratio = rows / median if median else float("inf")
+    return dg.AssetCheckResult(
+        passed=abs(ratio - 1) <= VOLUME_WARN_RATIO,
+        severity=dg.AssetCheckSeverity.WARN,
+        metadata={"rows": rows, "trailing_median": median, "ratio": round(ratio, 3), "history_days": len(history)},
+    )
+
+
+RAW_CHECKS = (
+    RawCheck("contract", "Table columns and types are exactly the raw contract's.", True, check_contract),
+    RawCheck(
+        "required_fields_not_null", "No required contract field is NULL in the day.", True, check_required_not_null
+    ),
+    RawCheck("event_id_unique", "Every event id of the day is present and unique.", True, check_event_id_unique),
+    RawCheck(
+        "rejected_share",
+        "Rejected lines stay under the threshold (AUDIO_DWH_REJECT_THRESHOLD).",
+        True,
+        check_rejected_share,
+    ),
+    RawCheck("volume", "Rows within ±50% of the trailing 7-day median (warns only).", False, check_volume),
+)

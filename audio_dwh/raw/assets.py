@@ -1,0 +1,101 @@
+"""Raw-layer assets: one per eventsim topic, each loading a day from the landing folder."""
+
+import dagster as dg
+from dagster_duckdb import DuckDBResource
+
+from audio_dwh.dates import parse_day
+from audio_dwh.events.assets import LANDING_KEY
+from audio_dwh.events.contract import TOPICS, Topic
+from audio_dwh.partitions import daily_partitions
+from audio_dwh.quality.raw_checks import RAW_CHECKS
+from audio_dwh.raw.duckdb_loader import LOAD_COLUMNS, SQL_TYPES, load_day, quote, table_name
+from audio_dwh.resources import EventSourceResource
+
+PREVIEW_ROWS = 5
+
+
+def column_schema(topic: Topic) -> dg.TableSchema:
+    columns = [
+        dg.TableColumn(
+            f.name,
+            SQL_TYPES[f.type],
+            description=f.description,
+            constraints=dg.TableColumnConstraints(nullable=not f.required),
+        )
+        for f in topic.fields
+    ]
+    columns += [dg.TableColumn(name, sql_type, description=doc) for name, sql_type, doc in LOAD_COLUMNS]
+    return dg.TableSchema(columns=columns)
+
+
+def _preview(con, topic: Topic, day) -> str:
+    columns = ["ts", "sessionId", "itemInSession", "userId", "level"]
+    rows = con.execute(
+        f"SELECT {', '.join(quote(c) for c in columns)} FROM {table_name(topic)} "
+        'WHERE partition_date = ? ORDER BY "ts", "sessionId", "itemInSession" LIMIT ?',
+        [day, PREVIEW_ROWS],
+    ).fetchall()
+    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    lines += ["| " + " | ".join("" if v is None else str(v) for v in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def build_raw_asset(topic: Topic) -> dg.AssetsDefinition:
+    key = dg.AssetKey(["raw", topic.name])
+
+    @dg.asset(
+        key=key,
+        deps=[LANDING_KEY],
+        partitions_def=daily_partitions,
+        group_name="raw",
+        kinds={"duckdb", "python"},
+        pool="duckdb",
+        description=f"raw.{topic.name}: {topic.description} Validated against the event contract; "
+        "bad lines go to raw.rejected_events.",
+        metadata={"dagster/column_schema": column_schema(topic), "dagster/table_name": f"raw.{topic.name}"},
+        check_specs=[
+            dg.AssetCheckSpec(
+                c.name, asset=key, description=c.description, blocking=c.blocking, partitions_def=daily_partitions
+            )
+            for c in RAW_CHECKS
+        ],
+    )
+    def load_raw_topic(
+        context: dg.AssetExecutionContext, warehouse: DuckDBResource, event_source: EventSourceResource
+    ) -> dg.MaterializeResult:
+        day = parse_day(context.partition_key, "partition key")
+        files = event_source.files(topic.name, day)
+        threshold = event_source.reject_threshold
+        with warehouse.get_connection() as con:
+            result = load_day(con, topic, day, files, event_source.landing_path, threshold)
+            checks = [
+                check.run(con, topic, day, threshold)._replace(asset_key=key, check_name=check.name)
+                for check in RAW_CHECKS
+            ]
+            preview = _preview(con, topic, day)
+        if result.unknown_fields:
+            context.log.warning(f"{topic.name} {day}: unknown fields ignored: {', '.join(result.unknown_fields)}")
+        return dg.MaterializeResult(
+            metadata={
+                "dagster/row_count": result.rows,
+                "rejected": result.rejected,
+                "rejected_share": round(result.rejected_share, 6),
+                "top_reject_reasons": dg.MetadataValue.md(
+                    "\n".join(f"- {reason}: {n}" for reason, n in result.top_reasons) or "none"
+                ),
+                "unknown_fields": ", ".join(result.unknown_fields) or "none",
+                "source_files": dg.MetadataValue.md(
+                    "\n".join(f"- `{f}`" for f in result.files) or "none (no landing files for this day)"
+                ),
+                "first_event": str(result.min_ts) if result.min_ts else "none",
+                "last_event": str(result.max_ts) if result.max_ts else "none",
+                "dagster/column_schema": column_schema(topic),
+                "preview": dg.MetadataValue.md(preview),
+            },
+            check_results=checks,
+        )
+
+    return load_raw_topic
+
+
+raw_assets = [build_raw_asset(topic) for topic in TOPICS.values()]

@@ -1,0 +1,49 @@
+"""Dagster resources, configured from the environment (see settings.py)."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import dagster as dg
+from dagster_duckdb import DuckDBResource
+
+from audio_dwh.dates import parse_day
+from audio_dwh.events.simulator import DaySimulator, SimulatorConfig, day_folder
+from audio_dwh.settings import Settings
+
+
+class EventSourceResource(dg.ConfigurableResource):
+    """Where a day's events come from: the built-in simulator, or files already in the landing folder."""
+
+    landing: str
+    source: str = "simulator"
+    users: int = 1000
+    seed: int = 42
+    epoch: str = "2026-11-01"
+    reject_threshold: float = 0.01
+
+    @property
+    def landing_path(self) -> Path:
+        return Path(self.landing)
+
+    def simulator(self) -> DaySimulator:
+        return DaySimulator(SimulatorConfig(seed=self.seed, users=self.users, epoch=parse_day(self.epoch, "epoch")))
+
+    def files(self, topic: str, day: date) -> list[Path]:
+        folder = day_folder(self.landing_path, topic, day)
+        return sorted(p for p in folder.glob("*.json*") if p.is_file()) if folder.is_dir() else []
+
+
+def build_resources(settings: Settings) -> dict[str, dg.ConfigurableResource]:
+    return {
+        "warehouse": DuckDBResource(database=str(settings.warehouse)),
+        "event_source": EventSourceResource(
+            landing=str(settings.landing),
+            source=settings.source,
+            users=settings.users,
+            seed=settings.seed,
+            epoch=settings.start_date.isoformat(),
+            reject_threshold=settings.reject_threshold,
+        ),
+    }
