@@ -31,7 +31,7 @@ def eventsim_events(context: dg.AssetExecutionContext, event_source: EventSource
         started = time.perf_counter()
         counts = write_day(event_source.simulator(), day, event_source.landing_path)
         seconds = time.perf_counter() - started
-        metadata["events"] = sum(counts.values())
+        metadata["dagster/row_count"] = sum(counts.values())
         metadata["events_per_s"] = round(sum(counts.values()) / seconds) if seconds else 0
         metadata.update({f"events/{topic}": n for topic, n in counts.items()})
     files = {topic: event_source.files(topic, day) for topic in TOPICS}

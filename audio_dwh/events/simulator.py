@@ -217,7 +217,8 @@ def device_fragment(place: int, agent: int) -> str:
 
 
 def weekday_factor(day: date, site: Site) -> float:
-    return 1.0 - site.weekend_damping if day.weekday() >= 5 else 1.0
+    # Our reading of eventsim's weekend-damping: weekend days lose half of it (0.5 -> 25% fewer sessions).
+    return 1.0 - site.weekend_damping / 2 if day.weekday() >= 5 else 1.0
 
 
 def plan_day(config: SimulatorConfig, population: Population, site: Site, day: date) -> DayPlan:

@@ -1,5 +1,7 @@
 """Raw-layer assets: one per eventsim topic, each loading a day from the landing folder."""
 
+import warnings
+
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
@@ -40,6 +42,19 @@ def _preview(con, topic: Topic, day) -> str:
     return "\n".join(lines)
 
 
+def _check_specs(key: dg.AssetKey) -> list[dg.AssetCheckSpec]:
+    # Partitioned check specs are a preview feature of Dagster 1.13; we rely on them so each day's
+    # checks show against that day, so their warning is silenced here, knowingly.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", dg.PreviewWarning)
+        return [
+            dg.AssetCheckSpec(
+                c.name, asset=key, description=c.description, blocking=c.blocking, partitions_def=daily_partitions
+            )
+            for c in RAW_CHECKS
+        ]
+
+
 def build_raw_asset(topic: Topic) -> dg.AssetsDefinition:
     key = dg.AssetKey(["raw", topic.name])
 
@@ -53,12 +68,7 @@ def build_raw_asset(topic: Topic) -> dg.AssetsDefinition:
         description=f"raw.{topic.name}: {topic.description} Validated against the event contract; "
         "bad lines go to raw.rejected_events.",
         metadata={"dagster/column_schema": column_schema(topic), "dagster/table_name": f"raw.{topic.name}"},
-        check_specs=[
-            dg.AssetCheckSpec(
-                c.name, asset=key, description=c.description, blocking=c.blocking, partitions_def=daily_partitions
-            )
-            for c in RAW_CHECKS
-        ],
+        check_specs=_check_specs(key),
     )
     def load_raw_topic(
         context: dg.AssetExecutionContext, warehouse: DuckDBResource, event_source: EventSourceResource

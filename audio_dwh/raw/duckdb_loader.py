@@ -106,6 +106,14 @@ def _typed(f: Field, value: str, json_type: str) -> str:
     return f"CASE WHEN {json_type} = 'VARCHAR' THEN json_extract_string({value}, '$') END"
 
 
+def _json_type_name(json_type: str) -> str:
+    """SQL naming a JSON value's type as a person would: integer, number, string, ..."""
+    return (
+        f"CASE {json_type} WHEN 'BIGINT' THEN 'integer' WHEN 'UBIGINT' THEN 'integer' WHEN 'DOUBLE' THEN 'number' "
+        f"WHEN 'VARCHAR' THEN 'string' ELSE lower({json_type}) END"
+    )
+
+
 def _validation_sql(topic: Topic, day: date) -> str:
     """One SELECT over _numbered lines: typed columns plus the first reason a line is bad."""
     paths = ", ".join(_sql_string(f"$.{quote(f.name)}") for f in topic.fields)
@@ -119,7 +127,7 @@ def _validation_sql(topic: Topic, day: date) -> str:
             reasons.append(f"WHEN {absent} THEN 'required field {f.name} is missing or null'")
         reasons.append(
             f"WHEN NOT {absent} AND ({_typed(f, value, json_type)}) IS NULL "
-            f"THEN 'field {f.name}: expected {f.type.value}, got ' || lower({json_type})"
+            f"THEN 'field {f.name}: expected {f.type.value}, got ' || {_json_type_name(json_type)}"
         )
         if f.type == FieldType.STRING:
             reasons.append(

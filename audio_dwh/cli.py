@@ -1,0 +1,226 @@
+"""`audio-dwh`: generate events, import classic eventsim data, run the daily job, open the UI."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sys
+import time
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from pathlib import Path
+
+from audio_dwh.dates import parse_day
+from audio_dwh.settings import Settings, load_settings
+
+DEFAULT_DAYS = 3
+
+
+def _day(text: str) -> date:
+    try:
+        return parse_day(text)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
+
+
+def _positive(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive whole number, got {text!r}")
+    return int(text)
+
+
+def _range(args: argparse.Namespace, settings: Settings) -> list[date]:
+    start = args.start or settings.start_date
+    end = args.end or start + timedelta(days=DEFAULT_DAYS - 1)
+    if end < start:
+        raise SystemExit(f"audio-dwh: --end {end} is before --start {start}")
+    return [start + timedelta(days=i) for i in range((end - start).days + 1)]
+
+
+def _apply_overrides(args: argparse.Namespace) -> Settings:
+    """Command-line options win over the environment; the Dagster definitions read the environment."""
+    for option, variable in (("users", "AUDIO_DWH_USERS"), ("seed", "AUDIO_DWH_SEED"), ("source", "AUDIO_DWH_SOURCE")):
+        value = getattr(args, option, None)
+        if value is not None:
+            os.environ[variable] = str(value)
+    return load_settings()
+
+
+def cmd_generate(args: argparse.Namespace) -> int:
+    from audio_dwh.events.simulator import DaySimulator, SimulatorConfig, write_day
+
+    settings = _apply_overrides(args)
+    simulator = DaySimulator(SimulatorConfig(seed=settings.seed, users=settings.users, epoch=settings.start_date))
+    for day in _range(args, settings):
+        started = time.perf_counter()
+        counts = write_day(simulator, day, settings.landing)
+        seconds = time.perf_counter() - started
+        total = sum(counts.values())
+        detail = ", ".join(f"{topic} {n:,}" for topic, n in counts.items())
+        print(f"{day}: {total:,} events in {seconds:.2f} s ({total / seconds:,.0f} events/s): {detail}")
+    print(f"landing folder: {settings.landing}")
+    return 0
+
+
+def cmd_import_classic(args: argparse.Namespace) -> int:
+    from audio_dwh.events.classic import import_classic
+
+    settings = load_settings()
+    try:
+        counts = import_classic([Path(f) for f in args.files], settings.landing)
+    except FileNotFoundError as e:
+        print(f"audio-dwh: {e}", file=sys.stderr)
+        return 2
+    for topic, n in counts.items():
+        print(f"{topic}: {n:,} events")
+    print(f"landing folder: {settings.landing} (load it with: audio-dwh run --source files --start ... --end ...)")
+    return 0
+
+
+@dataclass
+class TableSummary:
+    rows: int = 0
+    checks_passed: int = 0
+    checks_failed: int = 0
+    seconds: float = 0.0
+    failures: list[str] = field(default_factory=list)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    settings = _apply_overrides(args)
+    from audio_dwh.orchestration.instance import prepare_home
+
+    prepare_home(settings)
+    import dagster as dg
+
+    from audio_dwh.definitions import DAILY_JOB, defs
+    from audio_dwh.partitions import daily_partitions
+
+    days = _range(args, settings)
+    outside = [d for d in days if not daily_partitions.has_partition_key(d.isoformat())]
+    if outside:
+        print(
+            f"audio-dwh: {', '.join(map(str, outside))} not a daily partition: partitions run from "
+            f"{settings.start_date} (AUDIO_DWH_START_DATE) to yesterday (UTC)",
+            file=sys.stderr,
+        )
+        return 2
+    job = defs.resolve_job_def(DAILY_JOB)
+    instance = dg.DagsterInstance.get()
+    summary: dict[str, TableSummary] = {}
+    failed_runs = []
+    print(f"audio-dwh run: {days[0]} .. {days[-1]} from {settings.source}, warehouse {settings.warehouse}")
+    for day in days:
+        started = time.perf_counter()
+        result = job.execute_in_process(
+            partition_key=day.isoformat(),
+            instance=instance,
+            raise_on_error=False,
+            run_config={"loggers": {"console": {"config": {"log_level": "DEBUG" if args.verbose else "WARNING"}}}},
+        )
+        seconds = time.perf_counter() - started
+        layers: dict[str, int] = {}
+        step_seconds = {
+            e.step_key: e.event_specific_data.duration_ms / 1000 for e in result.get_step_success_events()
+        }
+        for event in result.get_asset_materialization_events():
+            mat = event.materialization
+            entry = summary.setdefault(mat.asset_key.to_user_string(), TableSummary())
+            rows = mat.metadata.get("dagster/row_count")
+            entry.rows += rows.value if rows else 0
+            entry.seconds += step_seconds.get(event.step_key, 0.0)
+            layer = mat.asset_key.path[0]
+            layers[layer] = layers.get(layer, 0) + 1
+        for evaluation in result.get_asset_check_evaluations():
+            entry = summary.setdefault(evaluation.asset_key.to_user_string(), TableSummary())
+            if evaluation.passed:
+                entry.checks_passed += 1
+            else:
+                entry.checks_failed += 1
+                entry.failures.append(f"{day} {evaluation.check_name} ({evaluation.severity.value})")
+        progress = ", ".join(f"{layer} {n} assets" for layer, n in layers.items()) or "nothing materialized"
+        status = "ok" if result.success else "FAILED"
+        print(f"  {day}: {status} in {seconds:.1f} s ({progress}), run {result.run_id}")
+        if not result.success:
+            failed_runs.append((day, result))
+            for event in result.all_events:
+                if event.is_step_failure and event.step_failure_data:
+                    print(f"    {event.step_key}: {event.step_failure_data.error.message.strip()}")
+    _print_summary(summary)
+    failed_blocking = [f for s in summary.values() for f in s.failures if "(ERROR)" in f]
+    if failed_runs or failed_blocking:
+        print(f"FAILED: {len(failed_runs)} run(s) failed, {len(failed_blocking)} blocking check(s) failed")
+        return 1
+    print(f"All {len(days)} day(s) succeeded. See them in the UI: make dev")
+    return 0
+
+
+def _print_summary(summary: dict[str, TableSummary]) -> None:
+    width = max([len("table"), *map(len, summary)])
+    print(f"\n{'table':<{width}}  {'rows':>10}  {'checks ok':>9}  {'failed':>6}  {'seconds':>8}")
+    for name in sorted(summary):
+        s = summary[name]
+        print(f"{name:<{width}}  {s.rows:>10,}  {s.checks_passed:>9}  {s.checks_failed:>6}  {s.seconds:>8.2f}")
+        for failure in s.failures:
+            print(f"{'':<{width}}  check failed: {failure}")
+
+
+def cmd_dev(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    from audio_dwh.orchestration.instance import prepare_home
+
+    prepare_home(settings)
+    dagster = shutil.which("dagster") or str(Path(sys.executable).with_name("dagster"))
+    target = ["-w", "workspace.yaml"] if Path("workspace.yaml").is_file() else ["-m", "audio_dwh.definitions"]
+    command = [dagster, "dev", "-h", "127.0.0.1", "-p", str(args.port), *target]
+    print(f"DAGSTER_HOME={os.environ['DAGSTER_HOME']} {' '.join(command)}", flush=True)
+    os.execv(command[0], command)
+    return 0  # not reached
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="audio-dwh", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def add_range(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--start", type=_day, help="first day, YYYY-MM-DD (default: AUDIO_DWH_START_DATE)")
+        p.add_argument("--end", type=_day, help=f"last day, inclusive (default: start + {DEFAULT_DAYS - 1} days)")
+
+    def add_simulation(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--users", type=_positive, help="simulated registered users (default: AUDIO_DWH_USERS)")
+        p.add_argument("--seed", type=int, help="simulator seed (default: AUDIO_DWH_SEED)")
+
+    p = sub.add_parser("generate", help="write simulated eventsim JSON lines to the landing folder")
+    add_range(p)
+    add_simulation(p)
+    p.set_defaults(func=cmd_generate)
+
+    p = sub.add_parser("import-classic", help="split classic single-stream eventsim files into the four topics")
+    p.add_argument("files", nargs="+", help="classic eventsim JSON-lines files")
+    p.set_defaults(func=cmd_import_classic)
+
+    p = sub.add_parser("run", help="materialize every asset for each day of a range through Dagster")
+    add_range(p)
+    add_simulation(p)
+    p.add_argument("--source", choices=["simulator", "files"], help="event source (default: AUDIO_DWH_SOURCE)")
+    p.add_argument("--verbose", action="store_true", help="show Dagster's event log as the runs go")
+    p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("dev", help="open the Dagster UI on 127.0.0.1 with the same instance and warehouse")
+    p.add_argument("--port", type=_positive, default=3000)
+    p.set_defaults(func=cmd_dev)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except ValueError as e:  # bad configuration values from the environment
+        print(f"audio-dwh: {e}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

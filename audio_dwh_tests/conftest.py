@@ -1,0 +1,53 @@
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from audio_dwh.events.simulator import DaySimulator, SimulatorConfig
+from audio_dwh.settings import Settings
+
+SHARED = Path(__file__).resolve().parents[2] / "shared" / "external"
+DAY = date(2026, 11, 2)  # a Monday
+USERS = 600
+
+
+@pytest.fixture(scope="session")
+def simulator() -> DaySimulator:
+    return DaySimulator(SimulatorConfig(seed=7, users=USERS))
+
+
+@pytest.fixture(scope="session")
+def day_events(simulator: DaySimulator) -> dict[str, list[dict]]:
+    """One simulated day, parsed."""
+    return {topic: [json.loads(line) for line in lines] for topic, lines in simulator.simulate(DAY).items()}
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(
+        home=tmp_path,
+        landing=tmp_path / "landing",
+        start_date=date(2026, 11, 1),
+        source="simulator",
+        users=300,
+        seed=11,
+        reject_threshold=0.01,
+    )
+
+
+@pytest.fixture
+def warehouse(tmp_path: Path):
+    con = duckdb.connect(str(tmp_path / "warehouse.duckdb"))
+    yield con
+    con.close()
+
+
+def sparkify_files() -> list[Path]:
+    folder = SHARED / "sparkify-2018-11"
+    if not folder.is_dir():
+        pytest.skip(f"reference data not found at {folder}")
+    return sorted(folder.glob("*-events.json"))

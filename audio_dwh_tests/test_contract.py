@@ -1,0 +1,62 @@
+"""The raw event contract agrees with eventsim's own schemas and with what the simulator writes."""
+
+import json
+
+import pytest
+
+from audio_dwh.events.contract import EVENT_KEY, TOPICS, FieldType
+from audio_dwh_tests.conftest import SHARED
+
+AVRO_TOPIC = {"Auth": "auth_events", "Listen": "listen_events", "PageView": "page_view_events",
+              "StatusChange": "status_change_events"}  # fmt: skip
+AVRO_TYPES = {"long": FieldType.LONG, "int": FieldType.INT, "string": FieldType.STRING, "boolean": FieldType.BOOLEAN}
+
+
+def test_four_topics_with_common_fields():
+    assert set(TOPICS) == {"listen_events", "page_view_events", "auth_events", "status_change_events"}
+    common = {"ts", "sessionId", "level", "itemInSession", "city", "zip", "state", "userAgent", "lon", "lat",
+              "userId", "lastName", "firstName", "gender", "registration", "tag"}  # fmt: skip
+    for topic in TOPICS.values():
+        assert common <= set(topic.field_names), topic.name
+        assert len(set(topic.field_names)) == len(topic.field_names), f"{topic.name} repeats a field"
+        assert set(EVENT_KEY) <= set(topic.required_fields)
+
+
+def test_topic_specific_fields():
+    assert {"artist", "song", "duration", "auth"} <= set(TOPICS["listen_events"].required_fields)
+    assert {"page", "method", "status", "auth"} <= set(TOPICS["page_view_events"].required_fields)
+    assert {"artist", "song", "duration"} <= set(TOPICS["page_view_events"].field_names) - set(
+        TOPICS["page_view_events"].required_fields
+    )
+    assert "success" in TOPICS["auth_events"].required_fields
+    assert "auth" in TOPICS["status_change_events"].required_fields
+    for topic in TOPICS.values():  # guests and logged-out events carry no user
+        assert not {"userId", "firstName", "lastName", "gender", "registration"} & set(topic.required_fields)
+
+
+def test_contract_matches_eventsim_avro_schemas():
+    path = SHARED / "eventsim" / "schemas.avsc"
+    if not path.is_file():
+        pytest.skip("eventsim reference schemas not available")
+    for record in json.loads(path.read_text()):
+        topic = TOPICS[AVRO_TOPIC[record["name"]]]
+        types = {f.name: f.type for f in topic.fields}
+        for field in record["fields"]:
+            avro_type = field["type"]
+            if not isinstance(avro_type, str | list) or field["name"] not in types:
+                continue  # nested records (userDetails, songProperties) are flattened in the JSON output
+            base = [t for t in ([avro_type] if isinstance(avro_type, str) else avro_type) if t != "null"]
+            if len(base) == 1 and base[0] in AVRO_TYPES:
+                assert types[field["name"]] == AVRO_TYPES[base[0]], (topic.name, field["name"])
+                nullable = isinstance(avro_type, list) and "null" in avro_type
+                required = field["name"] in topic.required_fields
+                assert required != nullable, (topic.name, field["name"])
+
+
+def test_simulator_writes_contract_fields_in_contract_order(day_events):
+    for topic, events in day_events.items():
+        order = TOPICS[topic].field_names
+        for event in events[:200]:
+            keys = list(event)
+            assert keys == [name for name in order if name in event], (topic, keys)
+            assert set(TOPICS[topic].required_fields) <= set(keys)
