@@ -121,9 +121,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         )
         seconds = time.perf_counter() - started
         layers: dict[str, int] = {}
-        step_seconds = {
-            e.step_key: e.event_specific_data.duration_ms / 1000 for e in result.get_step_success_events()
-        }
+        step_seconds = {e.step_key: e.event_specific_data.duration_ms / 1000 for e in result.get_step_success_events()}
         for event in result.get_asset_materialization_events():
             mat = event.materialization
             entry = summary.setdefault(mat.asset_key.to_user_string(), TableSummary())
@@ -146,7 +144,10 @@ def cmd_run(args: argparse.Namespace) -> int:
             failed_runs.append((day, result))
             for event in result.all_events:
                 if event.is_step_failure and event.step_failure_data:
-                    print(f"    {event.step_key}: {event.step_failure_data.error.message.strip()}")
+                    error = event.step_failure_data.error
+                    while error.cause:  # Dagster wraps the asset's own exception: show that one
+                        error = error.cause
+                    print(f"    {event.step_key}: {error.cls_name}: {error.message.strip()}")
     _print_summary(summary)
     failed_blocking = [f for s in summary.values() for f in s.failures if "(ERROR)" in f]
     if failed_runs or failed_blocking:

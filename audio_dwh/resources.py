@@ -2,15 +2,31 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 
 import dagster as dg
+import duckdb
 from dagster_duckdb import DuckDBResource
 
 from audio_dwh.dates import parse_day
 from audio_dwh.events.simulator import DaySimulator, SimulatorConfig, day_folder
 from audio_dwh.settings import Settings
+
+
+class WarehouseResource(DuckDBResource):
+    """The DuckDB warehouse. Unlike its parent, closes the connection when the work inside fails too,
+    so a failed load never leaves the file open in a long-lived process (the CLI, tests)."""
+
+    @contextmanager
+    def get_connection(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        with super().get_connection() as con:
+            try:
+                yield con
+            finally:
+                con.close()
 
 
 class EventSourceResource(dg.ConfigurableResource):
@@ -37,7 +53,7 @@ class EventSourceResource(dg.ConfigurableResource):
 
 def build_resources(settings: Settings) -> dict[str, dg.ConfigurableResource]:
     return {
-        "warehouse": DuckDBResource(database=str(settings.warehouse)),
+        "warehouse": WarehouseResource(database=str(settings.warehouse)),
         "event_source": EventSourceResource(
             landing=str(settings.landing),
             source=settings.source,

@@ -33,7 +33,7 @@ def settings(tmp_path: Path) -> Settings:
         landing=tmp_path / "landing",
         start_date=date(2026, 11, 1),
         source="simulator",
-        users=300,
+        users=1000,
         seed=11,
         reject_threshold=0.01,
     )

@@ -3,7 +3,6 @@
 import warnings
 
 import dagster as dg
-from dagster_duckdb import DuckDBResource
 
 from audio_dwh.dates import parse_day
 from audio_dwh.events.assets import LANDING_KEY
@@ -11,7 +10,7 @@ from audio_dwh.events.contract import TOPICS, Topic
 from audio_dwh.partitions import daily_partitions
 from audio_dwh.quality.raw_checks import RAW_CHECKS
 from audio_dwh.raw.duckdb_loader import LOAD_COLUMNS, SQL_TYPES, load_day, quote, table_name
-from audio_dwh.resources import EventSourceResource
+from audio_dwh.resources import EventSourceResource, WarehouseResource
 
 PREVIEW_ROWS = 5
 
@@ -71,7 +70,7 @@ def build_raw_asset(topic: Topic) -> dg.AssetsDefinition:
         check_specs=_check_specs(key),
     )
     def load_raw_topic(
-        context: dg.AssetExecutionContext, warehouse: DuckDBResource, event_source: EventSourceResource
+        context: dg.AssetExecutionContext, warehouse: WarehouseResource, event_source: EventSourceResource
     ) -> dg.MaterializeResult:
         day = parse_day(context.partition_key, "partition key")
         files = event_source.files(topic.name, day)

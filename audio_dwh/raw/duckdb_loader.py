@@ -268,8 +268,9 @@ def load_day(
     con.execute("BEGIN TRANSACTION")
     try:
         con.execute(f"DELETE FROM {table_name(topic)} WHERE partition_date = ?", [day])
+        load_columns = ", ".join(name for name, _, _ in LOAD_COLUMNS)
         con.execute(
-            f"""INSERT INTO {table_name(topic)}
+            f"""INSERT INTO {table_name(topic)} ({columns}, {load_columns})
                 SELECT {columns}, event_id, source_file, line_number, now()::TIMESTAMP, ?::DATE
                 FROM _checked WHERE reason IS NULL ORDER BY "ts", source_file, line_number""",
             [day],

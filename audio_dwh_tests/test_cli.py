@@ -1,0 +1,91 @@
+"""The `audio-dwh` command, run as a user runs it: a real process, a real home folder."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+
+from audio_dwh_tests.conftest import sparkify_files
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def audio_dwh(home: Path, *args: str, **env: str) -> subprocess.CompletedProcess:
+    environment = {**os.environ, "AUDIO_DWH_HOME": str(home), **env}
+    environment.pop("DAGSTER_HOME", None)
+    return subprocess.run(
+        [sys.executable, "-m", "audio_dwh.cli", *args],
+        cwd=ROOT, env=environment, capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+
+
+def test_run_materializes_each_day_into_the_shared_instance_and_prints_a_summary(tmp_path):
+    done = audio_dwh(tmp_path, "run", "--start", "2026-11-02", "--end", "2026-11-03", "--users", "500")
+    assert done.returncode == 0, done.stdout + done.stderr
+    out = done.stdout
+    assert "2026-11-02: ok" in out and "2026-11-03: ok" in out and "landing 1 assets, raw 4 assets" in out
+    assert "raw/listen_events" in out and "checks ok" in out and "All 2 day(s) succeeded" in out
+    assert (tmp_path / "dagster" / "dagster.yaml").is_file() and (tmp_path / "landing").is_dir()
+    con = duckdb.connect(str(tmp_path / "warehouse.duckdb"))
+    days = con.execute("SELECT count(DISTINCT partition_date) FROM raw.listen_events").fetchall()
+    con.close()
+    assert days == [(2,)]
+    instance = dg.DagsterInstance.from_config(str(tmp_path / "dagster"))
+    runs = instance.get_runs(dg.RunsFilter(job_name="daily_job"))
+    assert sorted(r.tags["dagster/partition"] for r in runs) == ["2026-11-02", "2026-11-03"]
+    assert all(r.status == dg.DagsterRunStatus.SUCCESS for r in runs)
+    instance.dispose()
+
+
+def test_dates_are_validated_before_anything_runs(tmp_path):
+    for bad in ("2026-13-01", "2026-11-02'; DROP TABLE x; --", "yesterday", "2026-11-2"):
+        done = audio_dwh(tmp_path, "run", "--start", bad)
+        assert done.returncode == 2, bad
+        assert "YYYY-MM-DD" in done.stderr or "not a valid day" in done.stderr
+    done = audio_dwh(tmp_path, "run", "--start", "2020-01-01", "--end", "2020-01-01")
+    assert done.returncode == 2 and "not a daily partition" in done.stderr
+    done = audio_dwh(tmp_path, "run", "--start", "2026-11-05", "--end", "2026-11-04")
+    assert done.returncode != 0 and "before --start" in done.stderr
+    assert not (tmp_path / "warehouse.duckdb").exists()
+
+
+def test_a_failed_day_makes_the_command_fail_with_the_reason(tmp_path):
+    bad = tmp_path / "landing" / "listen_events" / "date=2026-11-02" / "bad.json"
+    bad.parent.mkdir(parents=True)
+    bad.write_text("{oops\n")
+    done = audio_dwh(tmp_path, "run", "--start", "2026-11-02", "--end", "2026-11-02", "--source", "files")
+    assert done.returncode == 1
+    assert "FAILED" in done.stdout and "1 of 1 lines rejected" in done.stdout and "bad.json" in done.stdout
+
+
+def test_generate_writes_the_four_topics_per_day(tmp_path):
+    done = audio_dwh(tmp_path, "generate", "--start", "2026-11-02", "--end", "2026-11-03", "--users", "300")
+    assert done.returncode == 0, done.stderr
+    assert "events/s" in done.stdout
+    files = sorted(p.relative_to(tmp_path / "landing").as_posix() for p in (tmp_path / "landing").rglob("*.json"))
+    assert len(files) == 8 and "listen_events/date=2026-11-03/eventsim.json" in files
+
+
+def test_import_classic_then_run_from_files(tmp_path):
+    files = [str(p) for p in sparkify_files()]
+    done = audio_dwh(tmp_path, "import-classic", *files)
+    assert done.returncode == 0, done.stderr
+    assert "page_view_events: 8,056 events" in done.stdout
+    done = audio_dwh(
+        tmp_path, "run", "--start", "2018-11-14", "--end", "2018-11-15", "--source", "files",
+        AUDIO_DWH_START_DATE="2018-11-01",
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    con = duckdb.connect(str(tmp_path / "warehouse.duckdb"))
+    rows = con.execute("SELECT count(*) FROM raw.page_view_events").fetchall()[0][0]
+    con.close()
+    expected = sum(1 for f in files if "2018-11-14" in f or "2018-11-15" in f for _ in open(f, encoding="utf-8"))
+    assert rows == expected
+
+
+def test_missing_classic_file_is_a_clear_error(tmp_path):
+    done = audio_dwh(tmp_path, "import-classic", str(tmp_path / "nope.json"))
+    assert done.returncode == 2 and "nope.json" in done.stderr

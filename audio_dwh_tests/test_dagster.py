@@ -1,0 +1,145 @@
+"""The code location: definitions load, and raw partitions materialize through Dagster for real."""
+
+import tomllib
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import pytest
+import yaml
+
+from audio_dwh.definitions import DAILY_JOB, defs
+from audio_dwh.events.assets import eventsim_events
+from audio_dwh.events.contract import TOPICS
+from audio_dwh.partitions import daily_partitions
+from audio_dwh.raw.assets import raw_assets
+from audio_dwh.resources import build_resources
+
+ROOT = Path(__file__).resolve().parents[1]
+RAW_KEYS = {dg.AssetKey(["raw", t]) for t in TOPICS}
+CHECK_NAMES = {"contract", "required_fields_not_null", "event_id_unique", "rejected_share", "volume"}
+
+
+def test_definitions_load_and_validate():
+    dg.Definitions.validate_loadable(defs)
+    graph = defs.resolve_asset_graph()
+    keys = set(graph.get_all_asset_keys())
+    assert RAW_KEYS | {dg.AssetKey(["landing", "eventsim_events"])} <= keys
+    for key in RAW_KEYS:
+        node = graph.get(key)
+        assert node.group_name == "raw"
+        assert node.partitions_def is daily_partitions
+        assert node.parent_keys == {dg.AssetKey(["landing", "eventsim_events"])}
+        assert {k.name for k in node.check_keys} == CHECK_NAMES
+        assert node.description and node.kinds >= {"duckdb", "python"}
+    assert defs.resolve_job_def(DAILY_JOB)
+
+
+def test_project_files_name_the_same_code_location():
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    workspace = yaml.safe_load((ROOT / "workspace.yaml").read_text())
+    module = pyproject["tool"]["dagster"]["module_name"]
+    assert module == "audio_dwh.definitions"
+    assert workspace["load_from"][0]["python_module"]["module_name"] == module
+    assert "setup()" in (ROOT / "setup.py").read_text() and "name=" not in (ROOT / "setup.py").read_text()
+
+
+def _materialize(settings, day: str, selection=None, raise_on_error=True):
+    return dg.materialize(
+        [eventsim_events, *raw_assets],
+        partition_key=day,
+        resources=build_resources(settings),
+        instance=dg.DagsterInstance.ephemeral(),
+        selection=selection,
+        raise_on_error=raise_on_error,
+    )
+
+
+def test_raw_partitions_materialize_into_the_warehouse(settings):
+    for day in ("2026-11-02", "2026-11-03"):
+        result = _materialize(settings, day)
+        assert result.success
+        evaluations = result.get_asset_check_evaluations()
+        assert {(e.asset_key, e.check_name) for e in evaluations} == {(k, c) for k in RAW_KEYS for c in CHECK_NAMES}
+        assert all(e.passed for e in evaluations if e.check_name != "volume")
+        rows = {
+            e.asset_key: e.materialization.metadata["dagster/row_count"].value
+            for e in result.get_asset_materialization_events()
+        }
+        con = duckdb.connect(str(settings.warehouse))
+        for key in RAW_KEYS:
+            counted = con.execute(
+                f'SELECT count(*) FROM raw."{key.path[1]}" WHERE partition_date = ?', [day]
+            ).fetchall()[0][0]
+            assert counted == rows[key]
+        con.close()
+        assert rows[dg.AssetKey(["raw", "listen_events"])] > 100
+    con = duckdb.connect(str(settings.warehouse))
+    days = con.execute("SELECT DISTINCT partition_date::VARCHAR FROM raw.page_view_events ORDER BY 1").fetchall()
+    con.close()
+    assert days == [("2026-11-02",), ("2026-11-03",)]
+
+
+def test_materialization_metadata_describes_the_load(settings):
+    result = _materialize(settings, "2026-11-02")
+    (event,) = [e for e in result.get_asset_materialization_events() if e.asset_key.path == ["raw", "listen_events"]]
+    metadata = event.materialization.metadata
+    assert {"dagster/row_count", "rejected", "source_files", "first_event", "last_event", "dagster/column_schema",
+            "preview", "top_reject_reasons", "unknown_fields"} <= set(metadata)  # fmt: skip
+    assert "listen_events/date=2026-11-02" in metadata["source_files"].value
+    assert metadata["first_event"].value.startswith("2026-11-02")
+    columns = [c.name for c in metadata["dagster/column_schema"].schema.columns]
+    assert columns[: len(TOPICS["listen_events"].fields)] == list(TOPICS["listen_events"].field_names)
+
+
+def test_a_blocking_check_fails_the_run_when_the_table_breaks_its_contract(settings):
+    assert _materialize(settings, "2026-11-02").success
+    con = duckdb.connect(str(settings.warehouse))
+    con.execute("ALTER TABLE raw.listen_events ADD COLUMN surprise VARCHAR")
+    con.close()
+    result = _materialize(settings, "2026-11-03", raise_on_error=False)
+    assert not result.success
+    failed = {
+        (e.asset_key.path[1], e.check_name)
+        for e in result.get_asset_check_evaluations()
+        if not e.passed and e.severity == dg.AssetCheckSeverity.ERROR
+    }
+    assert failed == {("listen_events", "contract")}
+
+
+def test_a_day_of_bad_files_fails_naming_the_file_and_keeps_the_old_rows(settings):
+    assert _materialize(settings, "2026-11-02").success
+    con = duckdb.connect(str(settings.warehouse))
+    before = con.execute("SELECT count(*) FROM raw.auth_events").fetchall()
+    con.close()
+    bad = settings.landing / "auth_events" / "date=2026-11-02" / "broken.json"
+    bad.write_text("not json\n" * 50)
+    files_settings = type(settings)(**{**settings.__dict__, "source": "files"})
+    result = _materialize(files_settings, "2026-11-02", selection=[dg.AssetKey(["raw", "auth_events"])],
+                          raise_on_error=False)  # fmt: skip
+    assert not result.success
+    (failure,) = [e for e in result.all_events if e.is_step_failure]
+    message = failure.step_failure_data.error.cause.message if failure.step_failure_data.error.cause else ""
+    message += failure.step_failure_data.error.message
+    assert "auth_events/date=2026-11-02/broken.json (50 bad)" in message and "invalid JSON (50)" in message
+    con = duckdb.connect(str(settings.warehouse))
+    assert con.execute("SELECT count(*) FROM raw.auth_events").fetchall() == before
+    con.close()
+
+
+def test_files_source_loads_what_is_in_the_landing_folder_without_generating(settings):
+    files_settings = type(settings)(**{**settings.__dict__, "source": "files"})
+    result = _materialize(files_settings, "2026-11-02")
+    assert result.success
+    assert all(
+        e.materialization.metadata["dagster/row_count"].value == 0
+        for e in result.get_asset_materialization_events()
+        if e.asset_key in RAW_KEYS
+    )
+    assert not (settings.landing / "listen_events").exists()
+
+
+@pytest.mark.parametrize("key", ["2026-11-2", "2026-11-02'; DROP TABLE x; --"])
+def test_malformed_partition_keys_are_refused(settings, key):
+    with pytest.raises(Exception, match="YYYY-MM-DD|partition"):
+        _materialize(settings, key)
