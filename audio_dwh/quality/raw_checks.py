@@ -18,6 +18,7 @@ from audio_dwh.raw.duckdb_loader import LOAD_COLUMNS, RAW_SCHEMA, REJECTED_TABLE
 
 VOLUME_WARN_RATIO = 0.5
 VOLUME_HISTORY_DAYS = 7
+VOLUME_MIN_HISTORY_DAYS = 3  # a median of one or two days is no trend to judge against
 
 
 @dataclass(frozen=True)
@@ -89,9 +90,11 @@ def check_volume(con: duckdb.DuckDBPyConnection, topic: Topic, day: date, _: flo
         ).fetchall()
     )
     rows = history.pop(day, 0)
-    if not history:
+    if len(history) < VOLUME_MIN_HISTORY_DAYS:
         return dg.AssetCheckResult(
-            passed=True, severity=dg.AssetCheckSeverity.WARN, metadata={"rows": rows, "note": "no history yet"}
+            passed=True,
+            severity=dg.AssetCheckSeverity.WARN,
+            metadata={"rows": rows, "history_days": len(history), "note": "too little history to judge"},
         )
     median = statistics.median(history.values())
     ratio = rows / median if median else float("inf")
@@ -114,5 +117,10 @@ RAW_CHECKS = (
         True,
         check_rejected_share,
     ),
-    RawCheck("volume", "Rows within ±50% of the trailing 7-day median (warns only).", False, check_volume),
+    RawCheck(
+        "volume",
+        "Rows within ±50% of the trailing 7-day median, given 3+ days of history (warns only).",
+        False,
+        check_volume,
+    ),
 )
