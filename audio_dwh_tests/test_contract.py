@@ -2,10 +2,8 @@
 
 import json
 
-import pytest
-
 from audio_dwh.events.contract import EVENT_KEY, TOPICS, FieldType
-from audio_dwh_tests.conftest import SHARED
+from audio_dwh_tests.conftest import shared_reference
 
 AVRO_TOPIC = {"Auth": "auth_events", "Listen": "listen_events", "PageView": "page_view_events",
               "StatusChange": "status_change_events"}  # fmt: skip
@@ -35,9 +33,7 @@ def test_topic_specific_fields():
 
 
 def test_contract_matches_eventsim_avro_schemas():
-    path = SHARED / "eventsim" / "schemas.avsc"
-    if not path.is_file():
-        pytest.skip("eventsim reference schemas not available")
+    path = shared_reference("eventsim", "schemas.avsc")
     for record in json.loads(path.read_text()):
         topic = TOPICS[AVRO_TOPIC[record["name"]]]
         types = {f.name: f.type for f in topic.fields}
