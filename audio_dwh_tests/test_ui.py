@@ -12,6 +12,16 @@ from pathlib import Path
 
 from audio_dwh_tests.test_cli import ROOT, audio_dwh
 
+LAUNCH = """mutation {
+  launchRun(executionParams: {
+    selector: {repositoryLocationName: "audio_dwh", repositoryName: "__repository__", jobName: "daily_job"},
+    executionMetadata: {tags: [{key: "dagster/partition", value: "2026-11-03"}]}
+  }) {
+    __typename
+    ... on LaunchRunSuccess { run { runId } }
+    ... on PythonError { message }
+  }
+}"""
 QUERY = """{
   assetNodes { assetKey { path } groupName dependencyKeys { path } }
   runsOrError { ... on Runs { results { jobName status tags { key value } } } }
@@ -63,6 +73,20 @@ def test_dev_serves_the_assets_and_the_cli_runs_on_loopback(tmp_path: Path):
         assert [(r["jobName"], r["status"]) for r in runs] == [("daily_job", "SUCCESS")]
         assert {"key": "dagster/partition", "value": "2026-11-02"} in runs[0]["tags"]
         assert f"-h 127.0.0.1 -p {port}" in (tmp_path / "dev.log").read_text(), "bound to loopback only"
+
+        # A run launched from the UI goes through the queue and the multiprocess executor: the
+        # "duckdb" pool must keep its four raw loads from fighting over the warehouse file.
+        launched = _graphql(port, LAUNCH)["data"]["launchRun"]
+        assert launched["__typename"] == "LaunchRunSuccess", launched
+        run_id = launched["run"]["runId"]
+        status_query = f'{{ runOrError(runId: "{run_id}") {{ ... on Run {{ status }} }} }}'
+        deadline, status = time.monotonic() + 180, None
+        while time.monotonic() < deadline:
+            status = _graphql(port, status_query)["data"]["runOrError"]["status"]
+            if status in ("SUCCESS", "FAILURE", "CANCELED"):
+                break
+            time.sleep(2)
+        assert status == "SUCCESS", (tmp_path / "dev.log").read_text()[-3000:]
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         try:
