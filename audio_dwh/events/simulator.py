@@ -269,18 +269,20 @@ class DaySimulator:
         self.population = Population.build(config, self.site)
         self.catalogue = _Catalogue()
         self.state_json = [self._state_fragments(s) for s in self.site.states]
+        # The pages that render a planned change, after the session's first page (Home), per level.
+        cancel = ("Settings", "Logged In"), ("Cancel", "Logged In"), ("Cancellation Confirmation", "Cancelled")
         self.paths = {
-            UPGRADE: self._path(("Upgrade", "free"), ("Submit Upgrade", "free"), ("Home", "paid")),
-            DOWNGRADE: self._path(("Downgrade", "paid"), ("Submit Downgrade", "paid"), ("Home", "free")),
+            (UPGRADE, "free"): self._path("free", ("Upgrade", "Logged In"), ("Submit Upgrade", "Logged In")),
+            (DOWNGRADE, "paid"): self._path("paid", ("Downgrade", "Logged In"), ("Submit Downgrade", "Logged In")),
+            (CANCEL, "free"): self._path("free", *cancel),
+            (CANCEL, "paid"): self._path("paid", *cancel),
         }
+        self.paths[(UPGRADE, "free")].append(self.site.index[("Home", "GET", 200, "Logged In", "paid")])
+        self.paths[(DOWNGRADE, "paid")].append(self.site.index[("Home", "GET", 200, "Logged In", "free")])
 
-    def _path(self, *steps: tuple[str, str]) -> list[int]:
+    def _path(self, level: str, *steps: tuple[str, str]) -> list[int]:
         by_page = {(s[0], s[3], s[4]): i for i, s in enumerate(self.site.states)}
-        return [by_page[(page, "Logged In", level)] for page, level in steps]
-
-    def _cancel_path(self, level: str) -> list[int]:
-        by_page = {(s[0], s[4]): i for i, s in enumerate(self.site.states) if s[3] in ("Logged In", "Cancelled")}
-        return [by_page[(p, level)] for p in ("Settings", "Cancel", "Cancellation Confirmation")]
+        return [by_page[(page, auth, level)] for page, auth in steps]
 
     @staticmethod
     def _state_fragments(state: State) -> tuple[str, str, str]:
@@ -350,14 +352,15 @@ class DaySimulator:
         ids, cum = site.new_session[(auth, level)]
         if change:  # the planned change happens from the session's first page, Home
             state = site.index[("Home", "GET", 200, "Logged In", level)]
-            forced = self._cancel_path(level) if change == CANCEL else list(self.paths[change])
+            forced = list(self.paths[(change, level)])
         else:
             state = ids[min(bisect(cum, rnd.random() * cum[-1]), len(ids) - 1)]
             forced = []
         mu = math.log(site.alpha) - 0.5
         item = 0
         previous_page = ""
-        listens, pages, auths_out, statuses = (out[t] for t in TOPICS)
+        listens, pages = out["listen_events"], out["page_view_events"]
+        auths_out, statuses = out["auth_events"], out["status_change_events"]
         while t < end_ms:
             page, _method, status, state_auth, _level = site.states[state]
             page_frag, auth_frag, level_frag = self.state_json[state]
