@@ -1,0 +1,47 @@
+{#- The few expressions whose SQL differs between DuckDB and BigQuery. -#}
+
+{% macro epoch_ms_to_timestamp(column) -%}
+    {{ return(adapter.dispatch('epoch_ms_to_timestamp', 'audio_dwh')(column)) }}
+{%- endmacro %}
+{% macro default__epoch_ms_to_timestamp(column) -%} make_timestamp({{ column }} * 1000) {%- endmacro %}
+{% macro bigquery__epoch_ms_to_timestamp(column) -%} timestamp_millis({{ column }}) {%- endmacro %}
+
+{#- Text of a number with fixed decimals: the same on both engines, so hashes of numbers agree. -#}
+{% macro fixed_text(column, decimals) -%}
+    {{ return(adapter.dispatch('fixed_text', 'audio_dwh')(column, decimals)) }}
+{%- endmacro %}
+{% macro default__fixed_text(column, decimals) -%} printf('%.{{ decimals }}f', {{ column }}) {%- endmacro %}
+{% macro bigquery__fixed_text(column, decimals) -%} format('%.{{ decimals }}f', {{ column }}) {%- endmacro %}
+
+{#- MD5 of a string as 32 upper-case hex digits. -#}
+{% macro md5_hex(expression) -%}
+    {{ return(adapter.dispatch('md5_hex', 'audio_dwh')(expression)) }}
+{%- endmacro %}
+{% macro default__md5_hex(expression) -%} upper(md5({{ expression }})) {%- endmacro %}
+{% macro bigquery__md5_hex(expression) -%} upper(to_hex(md5({{ expression }}))) {%- endmacro %}
+
+{#- eventsim's catalogue has non-ASCII names UTF-8 encoded and read as Latin-1 twice ("BjÃ\u0083Â¶rk").
+    One round: when every character fits a byte and some are above ASCII, reinterpret the code
+    points as bytes and decode them as UTF-8; text that does not decode is left as it was. -#}
+{% macro repair_double_encoding(column) -%}
+    {%- set adapter_round = adapter.dispatch('repair_encoding_round', 'audio_dwh') -%}
+    {{ adapter_round(adapter_round(column)) }}
+{%- endmacro %}
+{% macro default__repair_encoding_round(x) -%}
+    case when regexp_matches({{ x }}, '[\x{80}-\x{FF}]') and not regexp_matches({{ x }}, '[^\x{00}-\x{FF}]')
+         then coalesce(try(decode(unhex(array_to_string(
+              list_transform(string_split({{ x }}, ''), lambda c: printf('%02X', unicode(c))), '')))), {{ x }})
+         else {{ x }} end
+{%- endmacro %}
+{% macro bigquery__repair_encoding_round(x) -%}
+    case when regexp_contains({{ x }}, r'[\x{80}-\x{FF}]') and not regexp_contains({{ x }}, r'[^\x{00}-\x{FF}]')
+         then coalesce(safe_convert_bytes_to_string(code_points_to_bytes(to_code_points({{ x }}))), {{ x }})
+         else {{ x }} end
+{%- endmacro %}
+
+{#- How an incremental model replaces the rows its unique key names. -#}
+{% macro replace_strategy() -%}
+    {{ return(adapter.dispatch('replace_strategy', 'audio_dwh')()) }}
+{%- endmacro %}
+{% macro default__replace_strategy() -%} {{ return('delete+insert') }} {%- endmacro %}
+{% macro bigquery__replace_strategy() -%} {{ return('merge') }} {%- endmacro %}

@@ -1,0 +1,57 @@
+{#- The columns every eventsim topic shares, typed and cleaned, with the load metadata the vault
+    needs. One place, so the four base models cannot drift apart. -#}
+{% macro event_columns(record_source) -%}
+        event_id,
+        ts as event_ts_ms,
+        {{ audio_dwh.epoch_ms_to_timestamp('ts') }} as event_ts,
+        sessionId as session_id,
+        userId as user_id,
+        lower(trim(level)) as level,
+        itemInSession as item_in_session,
+        nullif(trim(city), '') as location_city,
+        nullif(trim(zip), '') as location_zip,
+        nullif(trim(state), '') as location_state,
+        lat as location_latitude,
+        lon as location_longitude,
+        {{ audio_dwh.fixed_text('lat', 6) }} as latitude_key,
+        {{ audio_dwh.fixed_text('lon', 6) }} as longitude_key,
+        {#- eventsim wraps most user agents in literal double quotes: the agent is what is inside #}
+        nullif(trim(trim(userAgent), '"'), '') as user_agent,
+        nullif(trim(firstName), '') as first_name,
+        nullif(trim(lastName), '') as last_name,
+        nullif(upper(trim(gender)), '') as gender,
+        registration as registration_ts_ms,
+        {{ audio_dwh.epoch_ms_to_timestamp('registration') }} as registration_ts,
+        partition_date as load_date,
+        '{{ record_source }}' as record_source,
+        {{ audio_dwh.epoch_ms_to_timestamp('ts') }} as effective_from_ts
+{%- endmacro %}
+
+{#- Song columns of a NextSong event, with eventsim's double encoding repaired. -#}
+{% macro song_columns() -%}
+        nullif(trim({{ audio_dwh.repair_double_encoding('song') }}), '') as song_name,
+        nullif(trim({{ audio_dwh.repair_double_encoding('artist') }}), '') as artist_name,
+        duration as song_played_sec,
+        cast(round(duration * 1000) as bigint) as song_played_ms
+{%- endmacro %}
+
+{#- Hash keys every topic's staging model carries: user, plan, session, device, place. -#}
+{% macro event_hashed_columns() -%}
+    {{ return({
+        'user_pk': 'user_id',
+        'plan_pk': 'level',
+        'session_pk': ['session_id', 'user_id'],
+        'user_agent_pk': 'user_agent',
+        'location_geo_pk': ['latitude_key', 'longitude_key'],
+        'location_zip_pk': 'location_zip',
+        'location_city_pk': ['location_city', 'location_state'],
+        'location_state_pk': 'location_state',
+        'link_user_plan_pk': ['user_id', 'level'],
+        'link_user_agent_user_pk': ['user_id', 'user_agent'],
+        'link_location_geo_zip_pk': ['latitude_key', 'longitude_key', 'location_zip'],
+        'link_location_zip_city_pk': ['location_zip', 'location_city', 'location_state'],
+        'link_location_city_state_pk': ['location_city', 'location_state'],
+        'user_hashdiff': {'is_hashdiff': true, 'columns': ['first_name', 'last_name', 'gender', 'registration_ts_ms']},
+        'location_geo_hashdiff': {'is_hashdiff': true, 'columns': ['latitude_key', 'longitude_key']},
+    }) }}
+{%- endmacro %}

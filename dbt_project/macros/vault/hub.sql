@@ -1,0 +1,40 @@
+{#- hub(src_pk, src_nk, src_ldts, src_source, source_model): one row per key, ever, carrying the
+    earliest load_date it was seen (ties: the smaller record_source). Several source models union.
+    Incremental: inserts new keys; an out-of-order backfill may move an existing key's first-seen
+    load_date (and its record_source) earlier, nothing else. -#}
+{% macro hub(src_pk, src_nk, src_ldts, src_source, source_model) -%}
+    {{ audio_dwh._first_seen(src_pk, src_nk, src_ldts, src_source, source_model, required=[src_pk]) }}
+{%- endmacro %}
+
+{% macro _first_seen(src_pk, columns, src_ldts, src_source, source_model, required) -%}
+{%- set columns = [columns] if columns is string else columns -%}
+{%- set models = [source_model] if source_model is string else source_model -%}
+with candidates as (
+    {%- for model in models %}
+    select {{ src_pk }}, {{ columns | join(', ') }}, {{ src_ldts }}, {{ src_source }}
+    from {{ ref(model) }}
+    where {% for column in required %}{{ column }} is not null{% if not loop.last %} and {% endif %}{% endfor %}
+    {% if not loop.last %}union all{% endif %}
+    {%- endfor %}
+),
+
+earliest as (
+    select {{ src_pk }}, {{ columns | join(', ') }}, {{ src_ldts }}, {{ src_source }}
+    from (
+        select *, row_number() over (
+            partition by {{ src_pk }} order by {{ src_ldts }}, {{ src_source }}
+        ) as first_seen
+        from candidates
+    ) ranked
+    where first_seen = 1
+)
+
+select batch.*
+from earliest as batch
+{%- if is_incremental() %}
+left join {{ this }} as existing on existing.{{ src_pk }} = batch.{{ src_pk }}
+where existing.{{ src_pk }} is null
+   or batch.{{ src_ldts }} < existing.{{ src_ldts }}
+   or (batch.{{ src_ldts }} = existing.{{ src_ldts }} and batch.{{ src_source }} < existing.{{ src_source }})
+{%- endif %}
+{%- endmacro %}

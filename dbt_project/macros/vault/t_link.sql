@@ -1,0 +1,29 @@
+{#- t_link(src_pk, src_fk, src_payload, src_eff, src_ldts, src_source, source_model): one row per
+    transaction, never updated. A foreign key the event does not name becomes the ghost key, so the
+    transaction is kept. Idempotent: a transaction already loaded is not inserted again. -#}
+{% macro t_link(src_pk, src_fk, src_payload, src_eff, src_ldts, src_source, source_model) -%}
+{%- set src_fk = [src_fk] if src_fk is string else src_fk -%}
+{%- set src_payload = [src_payload] if src_payload is string else src_payload -%}
+with batch as (
+    select
+        {{ src_pk }},
+        {%- for fk in src_fk %}
+        coalesce({{ fk }}, {{ audio_dwh.ghost_key() }}) as {{ fk }},
+        {%- endfor %}
+        {{ src_payload | join(', ') }}, {{ src_eff }}, {{ src_ldts }}, {{ src_source }},
+        row_number() over (partition by {{ src_pk }} order by {{ src_ldts }}, {{ src_eff }}) as occurrence
+    from {{ ref(source_model) }}
+    where {{ src_pk }} is not null
+)
+
+select {{ src_pk }}, {{ src_fk | join(', ') }}, {{ src_payload | join(', ') }}, {{ src_eff }}, {{ src_ldts }}, {{ src_source }}
+from batch
+where occurrence = 1
+{%- if is_incremental() %}
+  {#- A transaction's key includes its time, so it can only have been loaded on the batch's days. #}
+  and {{ src_pk }} not in (
+      select {{ src_pk }} from {{ this }}
+      where {{ src_ldts }} between (select min({{ src_ldts }}) from batch) and (select max({{ src_ldts }}) from batch)
+  )
+{%- endif %}
+{%- endmacro %}

@@ -1,0 +1,11 @@
+{{ config(materialized='ephemeral') }}
+
+select
+    {{ event_columns('page_view_events') }},
+    auth,
+    trim(page) as page_name,
+    upper(trim(method)) as http_method,
+    status as http_status,
+    {{ song_columns() }}
+from {{ source('raw', 'page_view_events') }}
+where {{ load_window() }}

@@ -1,0 +1,11 @@
+{%- set hashed = event_hashed_columns() -%}
+{%- do hashed.update({
+    'authorization_pk': ['session_id', 'item_in_session', 'event_ts_ms'],
+    'authorization_hashdiff': {'is_hashdiff': true, 'columns': ['is_auth_successful', 'event_ts_ms']},
+}) -%}
+
+{{ stage(
+    source_model='base_auth_events',
+    derived_columns={'authorization_ts': 'event_ts', 'is_successful': 'is_auth_successful'},
+    hashed_columns=hashed,
+) }}

@@ -1,0 +1,19 @@
+{%- set hashed = event_hashed_columns() -%}
+{%- do hashed.update({
+    'song_play_pk': ['user_id', 'session_id', 'event_ts_ms'],
+    'song_pk': ['song_name', 'artist_name'],
+    'artist_pk': 'artist_name',
+    'link_song_play_context_pk': ['user_id', 'session_id', 'event_ts_ms', 'song_name', 'artist_name'],
+    'link_song_artist_pk': ['song_name', 'artist_name'],
+    'song_play_hashdiff': {'is_hashdiff': true, 'columns': ['event_ts_ms', 'play_end_ts_ms', 'song_played_ms']},
+}) -%}
+
+{{ stage(
+    source_model='base_listen_events',
+    derived_columns={
+        'play_start_ts': 'event_ts',
+        'play_end_ts': audio_dwh.epoch_ms_to_timestamp('event_ts_ms + song_played_ms'),
+        'play_end_ts_ms': 'event_ts_ms + song_played_ms',
+    },
+    hashed_columns=hashed,
+) }}
