@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import shutil
 import sys
@@ -83,8 +84,66 @@ class TableSummary:
     rows: int = 0
     checks_passed: int = 0
     checks_failed: int = 0
-    seconds: float = 0.0
     failures: list[str] = field(default_factory=list)
+
+
+@dataclass
+class RunSummary:
+    """What the runs of a range did, per table and per step (one step may build many tables)."""
+
+    tables: dict[str, TableSummary] = field(default_factory=dict)
+    step_seconds: dict[str, float] = field(default_factory=dict)
+    step_tables: dict[str, set[str]] = field(default_factory=dict)
+    failed_days: list[date] = field(default_factory=list)
+
+    def add(self, day: date, result) -> dict[str, int]:
+        """Record one day's run; returns the assets it materialized per layer."""
+        layers: dict[str, int] = {}
+        for step in result.get_step_success_events():
+            duration = step.event_specific_data.duration_ms / 1000
+            self.step_seconds[step.step_key] = self.step_seconds.get(step.step_key, 0.0) + duration
+        for event in result.get_asset_materialization_events():
+            mat = event.materialization
+            name = mat.asset_key.to_user_string()
+            rows = mat.metadata.get("dagster/row_count")
+            self.tables.setdefault(name, TableSummary()).rows += rows.value if rows else 0
+            self.step_tables.setdefault(event.step_key, set()).add(name)
+            layers[mat.asset_key.path[0]] = layers.get(mat.asset_key.path[0], 0) + 1
+        for evaluation in result.get_asset_check_evaluations():
+            entry = self.tables.setdefault(evaluation.asset_key.to_user_string(), TableSummary())
+            if evaluation.passed:
+                entry.checks_passed += 1
+            else:
+                entry.checks_failed += 1
+                entry.failures.append(f"{day} {evaluation.check_name} ({evaluation.severity.value})")
+        if not result.success:
+            self.failed_days.append(day)
+        return layers
+
+    @property
+    def failed_blocking_checks(self) -> list[str]:
+        return [f for t in self.tables.values() for f in t.failures if "(ERROR)" in f]
+
+    def print(self) -> None:
+        width = max([len("table"), *map(len, self.tables)])
+        print(f"\n{'table':<{width}}  {'rows':>10}  {'checks ok':>9}  {'failed':>6}")
+        for name in sorted(self.tables):
+            t = self.tables[name]
+            print(f"{name:<{width}}  {t.rows:>10,}  {t.checks_passed:>9}  {t.checks_failed:>6}")
+            for failure in t.failures:
+                print(f"{'':<{width}}  check failed: {failure}")
+        print(f"\n{'step':<{width}}  {'tables':>10}  {'seconds':>9}")
+        for step, seconds in sorted(self.step_seconds.items(), key=lambda item: -item[1]):
+            print(f"{step:<{width}}  {len(self.step_tables.get(step, ())):>10}  {seconds:>9.2f}")
+
+
+def _print_failures(result) -> None:
+    for event in result.all_events:
+        if event.is_step_failure and event.step_failure_data:
+            error = event.step_failure_data.error
+            while error.cause:  # Dagster wraps the asset's own exception: show that one
+                error = error.cause
+            print(f"    {event.step_key}: {error.cls_name}: {error.message.strip()}")
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -108,63 +167,37 @@ def cmd_run(args: argparse.Namespace) -> int:
         return 2
     job = defs.resolve_job_def(DAILY_JOB)
     instance = dg.DagsterInstance.get()
-    summary: dict[str, TableSummary] = {}
-    failed_runs = []
+    summary = RunSummary()
+    log_path = settings.home / "logs" / "audio-dwh-run.log"
+    log_path.parent.mkdir(exist_ok=True)
     print(f"audio-dwh run: {days[0]} .. {days[-1]} from {settings.source}, warehouse {settings.warehouse}")
+    if not args.verbose:
+        print(f"dbt's output goes to {log_path} (--verbose shows it here)")
     for day in days:
         started = time.perf_counter()
-        result = job.execute_in_process(
-            partition_key=day.isoformat(),
-            instance=instance,
-            raise_on_error=False,
-            run_config={"loggers": {"console": {"config": {"log_level": "DEBUG" if args.verbose else "WARNING"}}}},
-        )
-        seconds = time.perf_counter() - started
-        layers: dict[str, int] = {}
-        step_seconds = {e.step_key: e.event_specific_data.duration_ms / 1000 for e in result.get_step_success_events()}
-        for event in result.get_asset_materialization_events():
-            mat = event.materialization
-            entry = summary.setdefault(mat.asset_key.to_user_string(), TableSummary())
-            rows = mat.metadata.get("dagster/row_count")
-            entry.rows += rows.value if rows else 0
-            entry.seconds += step_seconds.get(event.step_key, 0.0)
-            layer = mat.asset_key.path[0]
-            layers[layer] = layers.get(layer, 0) + 1
-        for evaluation in result.get_asset_check_evaluations():
-            entry = summary.setdefault(evaluation.asset_key.to_user_string(), TableSummary())
-            if evaluation.passed:
-                entry.checks_passed += 1
-            else:
-                entry.checks_failed += 1
-                entry.failures.append(f"{day} {evaluation.check_name} ({evaluation.severity.value})")
+        # dagster-dbt echoes dbt's log to stdout: keep it in the log file unless asked for.
+        with open(log_path, "a") as log, contextlib.redirect_stdout(sys.stdout if args.verbose else log):
+            result = job.execute_in_process(
+                partition_key=day.isoformat(),
+                instance=instance,
+                raise_on_error=False,
+                run_config={"loggers": {"console": {"config": {"log_level": "DEBUG" if args.verbose else "WARNING"}}}},
+            )
+        layers = summary.add(day, result)
         progress = ", ".join(f"{layer} {n} assets" for layer, n in layers.items()) or "nothing materialized"
         status = "ok" if result.success else "FAILED"
-        print(f"  {day}: {status} in {seconds:.1f} s ({progress}), run {result.run_id}")
+        print(f"  {day}: {status} in {time.perf_counter() - started:.1f} s ({progress}), run {result.run_id}")
         if not result.success:
-            failed_runs.append((day, result))
-            for event in result.all_events:
-                if event.is_step_failure and event.step_failure_data:
-                    error = event.step_failure_data.error
-                    while error.cause:  # Dagster wraps the asset's own exception: show that one
-                        error = error.cause
-                    print(f"    {event.step_key}: {error.cls_name}: {error.message.strip()}")
-    _print_summary(summary)
-    failed_blocking = [f for s in summary.values() for f in s.failures if "(ERROR)" in f]
-    if failed_runs or failed_blocking:
-        print(f"FAILED: {len(failed_runs)} run(s) failed, {len(failed_blocking)} blocking check(s) failed")
+            _print_failures(result)
+    summary.print()
+    if summary.failed_days or summary.failed_blocking_checks:
+        print(
+            f"FAILED: {len(summary.failed_days)} run(s) failed, "
+            f"{len(summary.failed_blocking_checks)} blocking check(s) failed"
+        )
         return 1
     print(f"All {len(days)} day(s) succeeded. See them in the UI: make dev")
     return 0
-
-
-def _print_summary(summary: dict[str, TableSummary]) -> None:
-    width = max([len("table"), *map(len, summary)])
-    print(f"\n{'table':<{width}}  {'rows':>10}  {'checks ok':>9}  {'failed':>6}  {'seconds':>8}")
-    for name in sorted(summary):
-        s = summary[name]
-        print(f"{name:<{width}}  {s.rows:>10,}  {s.checks_passed:>9}  {s.checks_failed:>6}  {s.seconds:>8.2f}")
-        for failure in s.failures:
-            print(f"{'':<{width}}  check failed: {failure}")
 
 
 def cmd_dev(args: argparse.Namespace) -> int:

@@ -2,6 +2,7 @@
 
 import dagster as dg
 
+from audio_dwh.dbt.assets import dbt_models
 from audio_dwh.events.assets import eventsim_events
 from audio_dwh.raw.assets import raw_assets
 from audio_dwh.resources import build_resources
@@ -12,11 +13,11 @@ DAILY_JOB = "daily_job"
 daily_job = dg.define_asset_job(
     DAILY_JOB,
     selection=dg.AssetSelection.all(),
-    description="Every layer for one day: landing -> raw (and later vault, marts, dashboard).",
+    description="Every layer for one day: landing -> raw -> staging -> vault (later marts, dashboard).",
 )
 
 defs = dg.Definitions(
-    assets=[eventsim_events, *raw_assets],
+    assets=[eventsim_events, *raw_assets, dbt_models],
     jobs=[daily_job],
     resources=build_resources(load_settings()),
 )

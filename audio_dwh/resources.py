@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
@@ -9,9 +10,11 @@ from pathlib import Path
 
 import dagster as dg
 import duckdb
+from dagster_dbt import DbtCliResource
 from dagster_duckdb import DuckDBResource
 
 from audio_dwh.dates import parse_day
+from audio_dwh.dbt.project import dbt_project
 from audio_dwh.events.simulator import DaySimulator, SimulatorConfig, day_folder
 from audio_dwh.settings import Settings
 
@@ -54,6 +57,8 @@ class EventSourceResource(dg.ConfigurableResource):
 def build_resources(settings: Settings) -> dict[str, dg.ConfigurableResource]:
     return {
         "warehouse": WarehouseResource(database=str(settings.warehouse)),
+        # The venv's dbt, whether or not the venv is on PATH (make runs .venv/bin/audio-dwh directly).
+        "dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=str(Path(sys.executable).with_name("dbt"))),
         "event_source": EventSourceResource(
             landing=str(settings.landing),
             source=settings.source,

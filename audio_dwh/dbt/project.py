@@ -1,0 +1,47 @@
+"""The dbt project as Dagster sees it, with a manifest kept in step with the project's files."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from dagster_dbt import DbtProject
+
+DBT_PROJECT_DIR = Path(__file__).resolve().parents[2] / "dbt_project"
+
+dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
+
+
+def _newest_source_mtime(project_dir: Path) -> float:
+    files = [p for folder in ("models", "macros", "tests") for p in (project_dir / folder).rglob("*") if p.is_file()]
+    files += [project_dir / "dbt_project.yml", project_dir / "profiles.yml"]
+    return max(p.stat().st_mtime for p in files)
+
+
+def prepare_manifest(project: DbtProject = dbt_project) -> Path:
+    """Run `dbt parse` when the manifest is missing or older than the project's files.
+
+    A fresh clone has no manifest, and dagster-dbt needs one to build the asset graph. A lock keeps
+    the processes that load the code location at once (webserver, daemon, runs) from parsing twice.
+    """
+    manifest = project.manifest_path
+    manifest.parent.mkdir(parents=True, exist_ok=True)
+    with open(manifest.parent / ".parse.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if manifest.exists() and manifest.stat().st_mtime >= _newest_source_mtime(project.project_dir):
+            return manifest
+        dbt = Path(sys.executable).with_name("dbt")
+        done = subprocess.run(
+            [str(dbt), "parse", "--profiles-dir", str(project.profiles_dir), "--target-path", str(manifest.parent),
+             "--quiet"],
+            cwd=project.project_dir,
+            env={**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"},
+            capture_output=True,
+            text=True,
+        )  # fmt: skip
+        if done.returncode != 0:
+            raise RuntimeError(f"dbt parse failed in {project.project_dir}:\n{done.stdout}{done.stderr}")
+    return manifest

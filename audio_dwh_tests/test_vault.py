@@ -1,0 +1,213 @@
+"""The vault macros on crafted events: real raw loads, a real `dbt build`, a real DuckDB file.
+
+Covers vault-semantics.md: duplicates inside one batch, NULL and empty keys, several sources into
+one hub, a satellite change and a non-change, reloading a day, loading day 2 before day 1, one
+batch over both days, the ghost key of a transactional link, and an effectivity change
+(free -> paid -> free).
+"""
+
+import json
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from audio_dwh.events.contract import TOPICS
+from audio_dwh.events.simulator import day_folder
+from audio_dwh.events.text import double_encode
+from audio_dwh.raw.duckdb_loader import load_day
+from audio_dwh_tests.dbt_helpers import build_days
+
+D1, D2 = date(2026, 11, 2), date(2026, 11, 3)
+D1_MS, D2_MS = 1_793_577_600_000, 1_793_664_000_000
+GHOST = "0" * 32
+PLACE = {"city": "Boston", "zip": "02134", "state": "MA", "lat": 42.35, "lon": -71.1, "userAgent": '"Mozilla/5.0"'}
+USERS = {
+    1: {"userId": 1, "firstName": "Ann", "lastName": "Smith", "gender": "F", "registration": 1_700_000_000_000},
+    2: {"userId": 2, "firstName": "Bob", "lastName": "Stone", "gender": "M", "registration": 1_700_000_000_000},
+}
+
+
+def _event(ts, session, item, level="free", auth="Logged In", user=None, **fields) -> dict:
+    event = {"ts": ts, "sessionId": session, "itemInSession": item, "level": level, "auth": auth, **PLACE}
+    if user:
+        event.update(USERS[user])
+    event.update(fields)
+    return event
+
+
+def _page(ts, session, item, page, level="free", user=1, method="GET", status=200, **fields):
+    auth = fields.pop("auth", "Logged In" if user else "Guest")
+    return _event(ts, session, item, level, auth, user, page=page, method=method, status=status, **fields)
+
+
+SONG = {"artist": double_encode("Björk"), "song": "Undo", "duration": 100.5}
+
+
+def _day1() -> dict[str, list[dict]]:
+    t = D1_MS + 36_000_000
+    plays = [
+        _page(t + 10_000, 10, 1, "NextSong", method="PUT", **SONG),
+        _page(t + 110_000, 10, 2, "NextSong", method="PUT", **SONG),
+    ]  # the same song twice: one hub row
+    submit = _page(t + 230_000, 10, 4, "Submit Upgrade", method="PUT", status=307)
+    return {
+        "page_view_events": [
+            _page(t, 10, 0, "Home"),
+            *plays,
+            _page(t + 220_000, 10, 3, "Upgrade"),
+            submit,
+            _page(t + 231_000, 10, 5, "Home", level="paid"),
+            _page(t + 5_000, 11, 0, "Home", user=None, city="", zip=""),  # a guest with empty place keys
+            _page(t + 6_000, 12, 0, "Login", user=None, auth="Logged Out", method="PUT", status=307),
+            _page(t + 7_000, 12, 1, "Home", user=None, auth="Logged Out"),
+        ],
+        "listen_events": [{k: v for k, v in p.items() if k not in ("page", "method", "status")} for p in plays],
+        "status_change_events": [{k: v for k, v in submit.items() if k not in ("page", "method", "status")}],
+        "auth_events": [
+            {**{k: v for k, v in _event(t + 7_000, 12, 1).items() if k != "auth"}, "success": False},
+            # user 2 is only ever seen in an auth event: the hub takes it from that source
+            {**{k: v for k, v in _event(t + 9_000, 13, 1, user=2).items() if k != "auth"}, "success": True},
+        ],
+    }
+
+
+def _day2() -> dict[str, list[dict]]:
+    t = D2_MS + 40_000_000
+    submit = _page(t + 10_000, 20, 1, "Submit Downgrade", level="paid", method="PUT", status=307)
+    renamed = {"lastName": "Smith-Jones"}
+    return {
+        "page_view_events": [
+            _page(t, 20, 0, "Home", level="paid"),
+            submit,
+            _page(t + 11_000, 20, 2, "Home"),
+            _page(t + 60_000, 20, 3, "Home", **renamed),
+            _page(t + 90_000, 20, 4, "Home", **renamed),
+        ],
+        "listen_events": [],
+        "status_change_events": [{k: v for k, v in submit.items() if k not in ("page", "method", "status")}],
+        "auth_events": [],
+    }
+
+
+def _land_and_load(warehouse: Path, landing: Path, day: date, events: dict[str, list[dict]]) -> None:
+    con = duckdb.connect(str(warehouse))
+    for topic, rows in events.items():
+        folder = day_folder(landing, topic, day)
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / "crafted.json"
+        path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+        result = load_day(con, TOPICS[topic], day, [path], landing, reject_threshold=0.0)
+        assert result.rejected == 0
+    con.close()
+
+
+def _vault(warehouse: Path) -> dict[str, list[tuple]]:
+    con = duckdb.connect(str(warehouse))
+    tables = [t for (t,) in con.execute(
+        "SELECT table_name FROM information_schema.tables WHERE table_schema = 'vault' ORDER BY 1").fetchall()]  # fmt: skip
+    snapshot = {t: sorted(con.execute(f"SELECT * FROM vault.{t}").fetchall(), key=repr) for t in tables}
+    con.close()
+    return snapshot
+
+
+@pytest.fixture(scope="module")
+def loaded(tmp_path_factory) -> dict[str, dict[str, list[tuple]]]:
+    """The same two days loaded four ways; each a snapshot of every vault table."""
+    snapshots = {}
+    orders = {
+        "in_order": [(D1, D1), (D2, D2)],
+        "reloaded": [(D1, D1), (D1, D1), (D2, D2), (D2, D2)],
+        "day2_first": [(D2, D2), (D1, D1)],
+        "one_batch": [(D1, D2)],
+    }
+    for name, builds in orders.items():
+        tmp = tmp_path_factory.mktemp(name)
+        warehouse, landing = tmp / "warehouse.duckdb", tmp / "landing"
+        _land_and_load(warehouse, landing, D1, _day1())
+        _land_and_load(warehouse, landing, D2, _day2())
+        for first, last in builds:
+            build_days(warehouse, tmp, first.isoformat(), last.isoformat())
+        snapshots[name] = _vault(warehouse)
+        if name == "in_order":
+            con = duckdb.connect(str(warehouse))
+            snapshots["in_order_rows"] = {
+                "hub_user": con.execute("SELECT user_id, load_date, record_source FROM vault.hub_user ORDER BY 1").fetchall(),
+                "hub_artist": con.execute("SELECT artist_name FROM vault.hub_artist").fetchall(),
+                "hub_song": con.execute("SELECT song_name, artist_name FROM vault.hub_song").fetchall(),
+                "null_city": con.execute("SELECT count(*) FROM vault.hub_location_city WHERE location_city IS NULL").fetchall(),
+                "zip": con.execute("SELECT location_zip FROM vault.hub_location_zip").fetchall(),
+                "plays": con.execute("SELECT count(*) FROM vault.link_song_play_context").fetchall(),
+                "plan": con.execute(
+                    """SELECT h.level, p.effective_from_ts, p.effective_to_ts, p.is_current
+                       FROM vault.sat_user_plan_periods p JOIN vault.hub_plan h USING (plan_pk)
+                       JOIN vault.hub_user u USING (user_pk) WHERE u.user_id = 1 ORDER BY 2""").fetchall(),
+                "profile": con.execute(
+                    """SELECT last_name, effective_from_ts, is_current FROM vault.sat_user_profile_periods
+                       JOIN vault.hub_user USING (user_pk) WHERE user_id = 1 ORDER BY 2""").fetchall(),
+                "auth": con.execute(
+                    """SELECT t.user_pk = '{GHOST}', s.is_successful FROM vault.t_link_authorization t
+                       JOIN vault.sat_authorization_status s USING (authorization_pk) ORDER BY 2""".format(GHOST=GHOST)
+                ).fetchall(),
+                "sessions": con.execute("SELECT count(*) FROM vault.hub_session").fetchall(),
+            }  # fmt: skip
+            con.close()
+    return snapshots
+
+
+def test_every_vault_table_is_filled(loaded):
+    snapshot = loaded["in_order"]
+    expected = {
+        "hub_user", "hub_plan", "hub_user_agent", "hub_session", "hub_song_play", "hub_song", "hub_artist",
+        "hub_web_page", "hub_location_geo", "hub_location_zip", "hub_location_city", "hub_location_state",
+        "link_user_plan", "link_user_agent_user", "link_song_play_context", "link_song_artist",
+        "link_location_geo_zip", "link_location_zip_city", "link_location_city_state",
+        "t_link_authorization", "t_link_web_clickstream", "sat_user_profile", "sat_user_plan",
+        "sat_song_play_details", "sat_authorization_status", "sat_location_geo",
+    }  # fmt: skip
+    assert expected <= set(snapshot)
+    assert all(snapshot[t] for t in expected), [t for t in expected if not snapshot[t]]
+
+
+def test_reloading_days_changes_nothing(loaded):
+    assert loaded["reloaded"] == loaded["in_order"]
+
+
+def test_day2_before_day1_gives_the_in_order_vault(loaded):
+    assert loaded["day2_first"] == loaded["in_order"]
+
+
+def test_one_batch_over_both_days_gives_the_day_by_day_vault(loaded):
+    assert loaded["one_batch"] == loaded["in_order"]
+
+
+def test_hubs_keep_one_row_per_key_from_the_earliest_source_and_day(loaded):
+    rows = loaded["in_order_rows"]
+    # user 1 is seen on day 1 in listens, page views and a status change: the smallest source wins
+    assert rows["hub_user"] == [(1, D1, "listen_events"), (2, D1, "auth_events")]
+    assert rows["hub_song"] == [("Undo", "Björk")] and rows["hub_artist"] == [("Björk",)]
+    assert rows["plays"] == [(2,)]
+
+
+def test_null_and_empty_keys_name_no_entity(loaded):
+    rows = loaded["in_order_rows"]
+    assert rows["null_city"] == [(0,)] and rows["zip"] == [("02134",)]
+    # sessions: user 1's two, the guest's, the failed login's and user 2's (session id + no user is a key)
+    assert rows["sessions"] == [(5,)]
+
+
+def test_plan_history_is_free_paid_free(loaded):
+    plan = loaded["in_order_rows"]["plan"]
+    assert [(level, current) for level, _, _, current in plan] == [("free", False), ("paid", False), ("free", True)]
+    assert plan[0][2] == plan[1][1] and plan[1][2] == plan[2][1] and plan[2][2] is None
+    assert plan[1][1].isoformat().startswith("2026-11-02T10:03:50")  # the Submit Upgrade's time
+
+
+def test_profile_change_is_a_new_row_and_a_non_change_is_not(loaded):
+    profile = loaded["in_order_rows"]["profile"]
+    assert [(name, current) for name, _, current in profile] == [("Smith", False), ("Smith-Jones", True)]
+
+
+def test_failed_login_keeps_its_transaction_with_the_ghost_user(loaded):
+    assert loaded["in_order_rows"]["auth"] == [(True, False), (False, True)]
