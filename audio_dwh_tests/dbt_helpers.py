@@ -27,8 +27,9 @@ def run_dbt(args: list[str], warehouse: Path, tmp: Path, env: dict[str, str] | N
     return done.stdout
 
 
-def build_days(warehouse: Path, tmp: Path, first: str, last: str | None = None) -> None:
-    run_dbt(["build", "--vars", json.dumps({"min_date": first, "max_date": last or first})], warehouse, tmp)
+def run_days(warehouse: Path, tmp: Path, first: str, last: str | None = None) -> None:
+    """`dbt run` over the days (the data tests run in the Dagster tests, as asset checks)."""
+    run_dbt(["run", "--vars", json.dumps({"min_date": first, "max_date": last or first})], warehouse, tmp)
 
 
 def offline_bigquery_env(tmp: Path) -> dict[str, str]:

@@ -8,6 +8,7 @@ import duckdb
 import pytest
 import yaml
 
+from audio_dwh.dbt.assets import dbt_models
 from audio_dwh.definitions import DAILY_JOB, defs
 from audio_dwh.events.assets import eventsim_events
 from audio_dwh.events.contract import TOPICS
@@ -33,6 +34,23 @@ def test_definitions_load_and_validate():
         assert {k.name for k in node.check_keys} == CHECK_NAMES
         assert node.description and node.kinds >= {"duckdb", "python"}
     assert defs.resolve_job_def(DAILY_JOB)
+
+
+def test_dbt_models_continue_the_lineage_from_raw_through_staging_to_vault():
+    graph = defs.resolve_asset_graph()
+    stg = graph.get(dg.AssetKey(["staging", "stg_listen_events"]))
+    assert dg.AssetKey(["raw", "listen_events"]) in stg.parent_keys
+    assert stg.group_name == "staging" and stg.partitions_def is daily_partitions
+    hub_user = graph.get(dg.AssetKey(["vault", "hub_user"]))
+    assert hub_user.group_name == "vault" and hub_user.partitions_def is daily_partitions
+    assert {dg.AssetKey(["staging", f"stg_{t}"]) for t in TOPICS} <= hub_user.parent_keys
+    assert hub_user.description and "dbt" in hub_user.kinds and "duckdb" in hub_user.kinds
+    checks = {k.name for k in hub_user.check_keys}
+    assert {"unique_hub_user_user_pk", "not_null_hub_user_user_pk"} <= checks
+    assert any(
+        k.name.startswith("relationships_") for k in graph.get(dg.AssetKey(["vault", "link_user_plan"])).check_keys
+    )
+    assert graph.get(dg.AssetKey(["vault", "hub_user"])).backfill_policy == dg.BackfillPolicy.single_run()
 
 
 def test_project_files_name_the_same_code_location():
@@ -137,6 +155,44 @@ def test_files_source_loads_what_is_in_the_landing_folder_without_generating(set
         if e.asset_key in RAW_KEYS
     )
     assert not (settings.landing / "listen_events").exists()
+
+
+VAULT_TABLES = [
+    "hub_user", "hub_plan", "hub_user_agent", "hub_session", "hub_song_play", "hub_song", "hub_artist",
+    "hub_web_page", "hub_location_geo", "hub_location_zip", "hub_location_city", "hub_location_state",
+    "link_user_plan", "link_user_agent_user", "link_song_play_context", "link_song_artist", "link_location_geo_zip",
+    "link_location_zip_city", "link_location_city_state", "t_link_authorization", "t_link_web_clickstream",
+    "sat_user_profile", "sat_user_plan", "sat_song_play_details", "sat_authorization_status", "sat_location_geo",
+]  # fmt: skip
+
+
+def test_three_days_through_dagster_fill_every_vault_table_and_pass_its_checks(settings):
+    instance = dg.DagsterInstance.ephemeral()
+    for day in ("2026-11-02", "2026-11-03", "2026-11-04"):
+        result = dg.materialize(
+            [eventsim_events, *raw_assets, dbt_models],
+            partition_key=day,
+            resources=build_resources(settings),
+            instance=instance,
+        )
+        assert result.success
+        evaluations = result.get_asset_check_evaluations()
+        failed = [(e.asset_key.to_user_string(), e.check_name) for e in evaluations if not e.passed]
+        assert not [f for f in failed if f[1] != "volume"], failed
+        dbt_checks = [e for e in evaluations if e.asset_key.path[0] == "vault"]
+        assert len(dbt_checks) > 80
+        rows = {
+            e.asset_key.to_user_string(): e.materialization.metadata["dagster/row_count"].value
+            for e in result.get_asset_materialization_events()
+        }
+        assert rows["staging/stg_listen_events"] == rows["raw/listen_events"] == rows["vault/hub_song_play"]
+    con = duckdb.connect(str(settings.warehouse))
+    counts = {t: con.execute(f"SELECT count(*), count(DISTINCT load_date) FROM vault.{t}").fetchall()[0]
+              for t in VAULT_TABLES}  # fmt: skip
+    plays = con.execute("SELECT count(*) FROM raw.listen_events").fetchall()[0][0]
+    con.close()
+    assert all(n > 0 for n, _ in counts.values()), counts
+    assert counts["hub_song_play"] == (plays, 3) and counts["sat_song_play_details"][0] == plays
 
 
 @pytest.mark.parametrize("key", ["2026-11-2", "2026-11-02'; DROP TABLE x; --"])

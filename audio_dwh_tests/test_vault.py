@@ -17,7 +17,7 @@ from audio_dwh.events.contract import TOPICS
 from audio_dwh.events.simulator import day_folder
 from audio_dwh.events.text import double_encode
 from audio_dwh.raw.duckdb_loader import load_day
-from audio_dwh_tests.dbt_helpers import build_days
+from audio_dwh_tests.dbt_helpers import run_days
 
 D1, D2 = date(2026, 11, 2), date(2026, 11, 3)
 D1_MS, D2_MS = 1_793_577_600_000, 1_793_664_000_000
@@ -105,8 +105,12 @@ def _land_and_load(warehouse: Path, landing: Path, day: date, events: dict[str, 
 
 def _vault(warehouse: Path) -> dict[str, list[tuple]]:
     con = duckdb.connect(str(warehouse))
-    tables = [t for (t,) in con.execute(
-        "SELECT table_name FROM information_schema.tables WHERE table_schema = 'vault' ORDER BY 1").fetchall()]  # fmt: skip
+    tables = [
+        t
+        for (t,) in con.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'vault'"
+        ).fetchall()
+    ]
     snapshot = {t: sorted(con.execute(f"SELECT * FROM vault.{t}").fetchall(), key=repr) for t in tables}
     con.close()
     return snapshot
@@ -128,30 +132,36 @@ def loaded(tmp_path_factory) -> dict[str, dict[str, list[tuple]]]:
         _land_and_load(warehouse, landing, D1, _day1())
         _land_and_load(warehouse, landing, D2, _day2())
         for first, last in builds:
-            build_days(warehouse, tmp, first.isoformat(), last.isoformat())
+            run_days(warehouse, tmp, first.isoformat(), last.isoformat())
         snapshots[name] = _vault(warehouse)
         if name == "in_order":
             con = duckdb.connect(str(warehouse))
+
+            def rows(sql: str, con=con) -> list[tuple]:
+                return con.execute(sql).fetchall()
+
             snapshots["in_order_rows"] = {
-                "hub_user": con.execute("SELECT user_id, load_date, record_source FROM vault.hub_user ORDER BY 1").fetchall(),
-                "hub_artist": con.execute("SELECT artist_name FROM vault.hub_artist").fetchall(),
-                "hub_song": con.execute("SELECT song_name, artist_name FROM vault.hub_song").fetchall(),
-                "null_city": con.execute("SELECT count(*) FROM vault.hub_location_city WHERE location_city IS NULL").fetchall(),
-                "zip": con.execute("SELECT location_zip FROM vault.hub_location_zip").fetchall(),
-                "plays": con.execute("SELECT count(*) FROM vault.link_song_play_context").fetchall(),
-                "plan": con.execute(
+                "hub_user": rows("SELECT user_id, load_date, record_source FROM vault.hub_user ORDER BY 1"),
+                "hub_artist": rows("SELECT artist_name FROM vault.hub_artist"),
+                "hub_song": rows("SELECT song_name, artist_name FROM vault.hub_song"),
+                "null_city": rows("SELECT count(*) FROM vault.hub_location_city WHERE location_city IS NULL"),
+                "zip": rows("SELECT location_zip FROM vault.hub_location_zip"),
+                "plays": rows("SELECT count(*) FROM vault.link_song_play_context"),
+                "plan": rows(
                     """SELECT h.level, p.effective_from_ts, p.effective_to_ts, p.is_current
                        FROM vault.sat_user_plan_periods p JOIN vault.hub_plan h USING (plan_pk)
-                       JOIN vault.hub_user u USING (user_pk) WHERE u.user_id = 1 ORDER BY 2""").fetchall(),
-                "profile": con.execute(
+                       JOIN vault.hub_user u USING (user_pk) WHERE u.user_id = 1 ORDER BY 2"""
+                ),
+                "profile": rows(
                     """SELECT last_name, effective_from_ts, is_current FROM vault.sat_user_profile_periods
-                       JOIN vault.hub_user USING (user_pk) WHERE user_id = 1 ORDER BY 2""").fetchall(),
-                "auth": con.execute(
-                    """SELECT t.user_pk = '{GHOST}', s.is_successful FROM vault.t_link_authorization t
-                       JOIN vault.sat_authorization_status s USING (authorization_pk) ORDER BY 2""".format(GHOST=GHOST)
-                ).fetchall(),
-                "sessions": con.execute("SELECT count(*) FROM vault.hub_session").fetchall(),
-            }  # fmt: skip
+                       JOIN vault.hub_user USING (user_pk) WHERE user_id = 1 ORDER BY 2"""
+                ),
+                "auth": rows(
+                    f"""SELECT t.user_pk = '{GHOST}', s.is_successful FROM vault.t_link_authorization t
+                        JOIN vault.sat_authorization_status s USING (authorization_pk) ORDER BY 2"""
+                ),
+                "sessions": rows("SELECT count(*) FROM vault.hub_session"),
+            }
             con.close()
     return snapshots
 
