@@ -32,6 +32,12 @@ class WarehouseResource(DuckDBResource):
                 con.close()
 
 
+class ReportFolderResource(dg.ConfigurableResource):
+    """Where the daily HTML reports are written."""
+
+    folder: str
+
+
 class EventSourceResource(dg.ConfigurableResource):
     """Where a day's events come from: the built-in simulator, or files already in the landing folder."""
 
@@ -58,6 +64,7 @@ def build_resources(settings: Settings) -> dict[str, dg.ConfigurableResource]:
     return {
         "warehouse": WarehouseResource(database=str(settings.warehouse)),
         # The venv's dbt, whether or not the venv is on PATH (make runs .venv/bin/audio-dwh directly).
+        "reports": ReportFolderResource(folder=str(settings.reports)),
         "dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=str(Path(sys.executable).with_name("dbt"))),
         "event_source": EventSourceResource(
             landing=str(settings.landing),

@@ -56,7 +56,8 @@ def _warehouse_for_dbt(warehouse: WarehouseResource) -> Iterator[None]:
     name="dbt_models",
 )
 def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource):
-    """dbt build over the partition range; row counts are the rows whose load_date is in it."""
+    """dbt build over the partition range; row counts are the rows whose day (load_date, or a mart's
+    day column) is in it."""
     window = context.partition_time_window
     days = {
         "min_date": window.start.date().isoformat(),
@@ -72,8 +73,9 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse
         for event in events:
             if isinstance(event, dg.Output) and "unique_id" in event.metadata:
                 node = nodes[event.metadata["unique_id"].value]
+                day_column = node["config"].get("meta", {}).get("day_column", "load_date")  # marts name theirs
                 rows = con.execute(
-                    f'SELECT count(*) FROM "{node["schema"]}"."{node["alias"]}" WHERE load_date BETWEEN ? AND ?',
+                    f'SELECT count(*) FROM "{node["schema"]}"."{node["alias"]}" WHERE {day_column} BETWEEN ? AND ?',
                     [days["min_date"], days["max_date"]],
                 ).fetchall()[0][0]
                 event = event.with_metadata({**event.metadata, "dagster/row_count": rows})

@@ -3,8 +3,8 @@
 {% macro epoch_ms_to_timestamp(column) -%}
     {{ return(adapter.dispatch('epoch_ms_to_timestamp', 'audio_dwh')(column)) }}
 {%- endmacro %}
-{% macro default__epoch_ms_to_timestamp(column) -%} make_timestamp({{ column }} * 1000) {%- endmacro %}
-{% macro bigquery__epoch_ms_to_timestamp(column) -%} timestamp_millis({{ column }}) {%- endmacro %}
+{% macro default__epoch_ms_to_timestamp(column) -%} make_timestamp(({{ column }}) * 1000) {%- endmacro %}
+{% macro bigquery__epoch_ms_to_timestamp(column) -%} timestamp_millis(({{ column }})) {%- endmacro %}
 
 {#- Text of a number with fixed decimals: the same on both engines, so hashes of numbers agree. -#}
 {% macro fixed_text(column, decimals) -%}

@@ -9,6 +9,9 @@
 {% macro _first_seen(src_pk, columns, src_ldts, src_source, source_model, required) -%}
 {%- set columns = [columns] if columns is string else columns -%}
 {%- set models = [source_model] if source_model is string else source_model -%}
+{#- columns may be expressions "<sql> as <name>": later steps need the names -#}
+{%- set names = [] -%}
+{%- for column in columns -%}{%- do names.append(column.split(' as ')[-1] | trim) -%}{%- endfor -%}
 with candidates as (
     {%- for model in models %}
     select {{ src_pk }}, {{ columns | join(', ') }}, {{ src_ldts }}, {{ src_source }}
@@ -19,7 +22,7 @@ with candidates as (
 ),
 
 earliest as (
-    select {{ src_pk }}, {{ columns | join(', ') }}, {{ src_ldts }}, {{ src_source }}
+    select {{ src_pk }}, {{ names | join(', ') }}, {{ src_ldts }}, {{ src_source }}
     from (
         select *, row_number() over (
             partition by {{ src_pk }} order by {{ src_ldts }}, {{ src_source }}

@@ -3,7 +3,8 @@
     'song_play_pk': ['user_id', 'session_id', 'event_ts_ms'],
     'song_pk': ['song_name', 'artist_name'],
     'artist_pk': 'artist_name',
-    'link_song_play_context_pk': ['user_id', 'session_id', 'event_ts_ms', 'song_name', 'artist_name'],
+    'link_song_play_context_pk': ['user_id', 'session_id', 'event_ts_ms', 'song_name', 'artist_name',
+                                  'user_agent', 'location_city_qualified', 'latitude_key', 'longitude_key'],
     'link_song_artist_pk': ['song_name', 'artist_name'],
     'song_play_hashdiff': {'is_hashdiff': true, 'columns': ['event_ts_ms', 'play_end_ts_ms', 'song_played_ms']},
 }) -%}

@@ -1,4 +1,7 @@
 {{ config(unique_key='link_song_play_context_pk', incremental_strategy=replace_strategy()) }}
 
-{{ link(src_pk='link_song_play_context_pk', src_fk=['song_play_pk', 'session_pk', 'song_pk'], src_ldts='load_date', src_source='record_source',
-        source_model='stg_listen_events') }}
+{#- The play's context: its session and song, and (optional, ghost key when unknown) the device and
+    place it was played from, which the song-play mart reports. -#}
+{{ link(src_pk='link_song_play_context_pk', src_fk=['song_play_pk', 'session_pk', 'song_pk'],
+        src_fk_optional=['user_agent_pk', 'location_city_pk', 'location_geo_pk'],
+        src_ldts='load_date', src_source='record_source', source_model='stg_listen_events') }}
