@@ -153,7 +153,8 @@ def render_day(report: DayReport) -> str:
         (
             "Most popular song",
             f'<span id="top-song">{esc(top.song)}</span>' if top else "none",
-            f'<span id="top-artist">{esc(top.artist)}</span> · <span id="top-song-users">{top.uniq_users}</span> users · '
+            f'<span id="top-artist">{esc(top.artist)}</span> · '
+            f'<span id="top-song-users">{top.uniq_users}</span> users · '
             f'<span id="top-song-listens">{top.plays}</span> listens'
             if top
             else "",
