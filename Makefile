@@ -4,6 +4,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 export AUDIO_DWH_HOME ?= $(CURDIR)/data
 
+# Browser tests drive Debian's chromium through Playwright (never `playwright install`).
+CHROMIUM := /usr/bin/chromium
+
 .PHONY: run test dev bench lint clean
 
 $(BIN)/python:
@@ -18,12 +21,16 @@ $(VENV)/.installed-dev: $(VENV)/.installed
 	$(BIN)/pip install --quiet -e ".[dev]"
 	touch $@
 
+$(CHROMIUM):
+	apt-get update -q
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium
+
 ## run: install, then materialize every asset for the default days on the embedded DuckDB
 run: $(VENV)/.installed
 	$(BIN)/audio-dwh run $(ARGS)
 
 ## test: install what the tests need, then lint and run the whole suite
-test: $(VENV)/.installed-dev
+test: $(VENV)/.installed-dev $(CHROMIUM)
 	$(BIN)/ruff check audio_dwh audio_dwh_tests bench
 	$(BIN)/pytest $(PYTEST_ARGS)
 

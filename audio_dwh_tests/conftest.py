@@ -27,17 +27,22 @@ def day_events(simulator: DaySimulator) -> dict[str, list[dict]]:
     return {topic: [json.loads(line) for line in lines] for topic, lines in simulator.simulate(DAY).items()}
 
 
-@pytest.fixture
-def settings(tmp_path: Path) -> Settings:
+def make_settings(home: Path) -> Settings:
+    """Settings for a warehouse, landing folder and reports under `home`."""
     return Settings(
-        home=tmp_path,
-        landing=tmp_path / "landing",
+        home=home,
+        landing=home / "landing",
         start_date=date(2026, 11, 1),
         source="simulator",
         users=1000,
         seed=11,
         reject_threshold=0.01,
     )
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return make_settings(tmp_path)
 
 
 @pytest.fixture

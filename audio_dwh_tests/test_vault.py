@@ -161,6 +161,9 @@ def loaded(tmp_path_factory) -> dict[str, dict[str, list[tuple]]]:
                         JOIN vault.sat_authorization_status s USING (authorization_pk) ORDER BY 2"""
                 ),
                 "sessions": rows("SELECT count(*) FROM vault.hub_session"),
+                "play_times": rows(
+                    "SELECT play_start_ts, play_end_ts, song_played_sec FROM vault.sat_song_play_details"
+                ),
             }
             con.close()
     return snapshots
@@ -217,6 +220,12 @@ def test_plan_history_is_free_paid_free(loaded):
 def test_profile_change_is_a_new_row_and_a_non_change_is_not(loaded):
     profile = loaded["in_order_rows"]["profile"]
     assert [(name, current) for name, _, current in profile] == [("Smith", False), ("Smith-Jones", True)]
+
+
+def test_song_play_details_end_when_the_song_does(loaded):
+    times = loaded["in_order_rows"]["play_times"]
+    assert len(times) == 2
+    assert all((end - start).total_seconds() == seconds == 100.5 for start, end, seconds in times)
 
 
 def test_failed_login_keeps_its_transaction_with_the_ghost_user(loaded):
