@@ -1,24 +1,26 @@
-"""The code location: one Definitions for every asset, check, job and resource."""
+"""The code location: one Definitions for every asset, check, job, schedule, sensor and resource."""
 
 import dagster as dg
 
+from audio_dwh.alerts.sensor import alert_sensor
 from audio_dwh.dashboard.assets import daily_dashboard
 from audio_dwh.dbt.assets import dbt_models
 from audio_dwh.events.assets import eventsim_events
+from audio_dwh.orchestration.jobs import DAILY_JOB, daily_job
+from audio_dwh.orchestration.schedules import daily_schedule
+from audio_dwh.orchestration.sensors import landing_sensor
+from audio_dwh.quality.freshness import freshness_checks, freshness_checks_sensor
 from audio_dwh.raw.assets import raw_assets
 from audio_dwh.resources import build_resources
 from audio_dwh.settings import load_settings
 
-DAILY_JOB = "daily_job"
-
-daily_job = dg.define_asset_job(
-    DAILY_JOB,
-    selection=dg.AssetSelection.all(),
-    description="Every layer for one day: landing -> raw -> staging -> vault -> marts -> dashboard.",
-)
+__all__ = ["DAILY_JOB", "defs"]
 
 defs = dg.Definitions(
     assets=[eventsim_events, *raw_assets, dbt_models, daily_dashboard],
+    asset_checks=freshness_checks,
     jobs=[daily_job],
+    schedules=[daily_schedule],
+    sensors=[landing_sensor, freshness_checks_sensor, alert_sensor],
     resources=build_resources(load_settings()),
 )

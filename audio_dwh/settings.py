@@ -21,6 +21,10 @@ class Settings:
     users: int
     seed: int
     reject_threshold: float
+    schedule_hour: int = 2
+    freshness_deadline_hour: int = 6
+    ui_base_url: str = "http://127.0.0.1:3000"
+    alerts_file: Path | None = None
 
     @property
     def warehouse(self) -> Path:
@@ -49,4 +53,15 @@ def load_settings() -> Settings:
         users=int(os.environ.get("AUDIO_DWH_USERS", "1000")),
         seed=int(os.environ.get("AUDIO_DWH_SEED", "42")),
         reject_threshold=float(os.environ.get("AUDIO_DWH_REJECT_THRESHOLD", "0.01")),
+        schedule_hour=_hour("AUDIO_DWH_SCHEDULE_HOUR", "2"),
+        freshness_deadline_hour=_hour("AUDIO_DWH_FRESHNESS_DEADLINE_HOUR", "6"),
+        ui_base_url=os.environ.get("AUDIO_DWH_UI_URL", "http://127.0.0.1:3000").rstrip("/"),
+        alerts_file=Path(os.environ["AUDIO_DWH_ALERTS_FILE"]) if os.environ.get("AUDIO_DWH_ALERTS_FILE") else None,
     )
+
+
+def _hour(variable: str, default: str) -> int:
+    text = os.environ.get(variable, default)
+    if not text.isdigit() or not 0 <= int(text) <= 23:
+        raise ValueError(f"{variable} must be an hour of the day, 0-23 (UTC), got {text!r}")
+    return int(text)

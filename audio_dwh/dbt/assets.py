@@ -12,6 +12,7 @@ from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
 from audio_dwh.dbt.project import dbt_project, prepare_manifest
 from audio_dwh.partitions import daily_partitions
+from audio_dwh.quality.freshness import FRESHNESS_POLICY
 from audio_dwh.resources import WarehouseResource
 
 # dbt folder -> Dagster layer (asset key prefix and group).
@@ -27,7 +28,8 @@ class AudioDwhTranslator(DagsterDbtTranslator):
         if node is None or node["resource_type"] != "model":
             return spec
         layer = LAYERS[node["fqn"][1]]
-        return spec.replace_attributes(key=dg.AssetKey([layer, node["name"]]), group_name=layer)
+        spec = spec.replace_attributes(key=dg.AssetKey([layer, node["name"]]), group_name=layer)
+        return spec.replace_attributes(freshness_policy=FRESHNESS_POLICY) if layer == "marts" else spec
 
 
 @contextmanager

@@ -8,6 +8,7 @@ from audio_dwh.dates import parse_day
 from audio_dwh.events.assets import LANDING_KEY
 from audio_dwh.events.contract import TOPICS, Topic
 from audio_dwh.partitions import daily_partitions
+from audio_dwh.quality.freshness import FRESHNESS_POLICY
 from audio_dwh.quality.raw_checks import RAW_CHECKS
 from audio_dwh.raw.duckdb_loader import LOAD_COLUMNS, SQL_TYPES, load_day, quote, table_name
 from audio_dwh.resources import EventSourceResource, WarehouseResource
@@ -64,6 +65,7 @@ def build_raw_asset(topic: Topic) -> dg.AssetsDefinition:
         group_name="raw",
         kinds={"duckdb", "python"},
         pool="duckdb",
+        freshness_policy=FRESHNESS_POLICY,
         description=f"raw.{topic.name}: {topic.description} Validated against the event contract; "
         "bad lines go to raw.rejected_events.",
         metadata={"dagster/column_schema": column_schema(topic), "dagster/table_name": f"raw.{topic.name}"},
