@@ -31,7 +31,7 @@ def test_definitions_load_and_validate():
         assert node.group_name == "raw"
         assert node.partitions_def is daily_partitions
         assert node.parent_keys == {dg.AssetKey(["landing", "eventsim_events"])}
-        assert {k.name for k in node.check_keys} == CHECK_NAMES
+        assert {k.name for k in node.check_keys} == CHECK_NAMES | {"freshness_check"}
         assert node.description and node.kinds >= {"duckdb", "python"}
     assert defs.resolve_job_def(DAILY_JOB)
 
