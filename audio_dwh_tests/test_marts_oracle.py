@@ -144,24 +144,19 @@ def test_mart_song_play_is_every_play_exactly(warehouse_and_oracle):
     assert _normalise(mart) == expected
 
 
-def test_hourly_metrics_match_for_every_day_and_hour(warehouse_and_oracle):
+@pytest.mark.parametrize(
+    ("sql", "oracle"),
+    [
+        ("""SELECT play_date, play_hour, plays, uniq_users, uniq_songs, uniq_user_agents
+            FROM marts.mart_song_play_hourly_metrics""", oracle_hourly),
+        ("""SELECT play_date, rank, song_name, song_artist, uniq_users, plays
+            FROM marts.mart_song_play_top_10_songs""", oracle_top10),
+    ],
+    ids=["hourly_metrics", "top_10_songs"],
+)  # fmt: skip
+def test_aggregate_marts_match_for_every_day(warehouse_and_oracle, sql, oracle):
     warehouse, plays, _ = warehouse_and_oracle
-    mart = _query(
-        warehouse,
-        """SELECT play_date, play_hour, plays, uniq_users, uniq_songs, uniq_user_agents
-           FROM marts.mart_song_play_hourly_metrics ORDER BY 1, 2""",
-    )
-    assert _normalise(mart) == _normalise(oracle_hourly(plays))
-
-
-def test_top_10_songs_match_for_every_day(warehouse_and_oracle):
-    warehouse, plays, _ = warehouse_and_oracle
-    mart = _query(
-        warehouse,
-        """SELECT play_date, rank, song_name, song_artist, uniq_users, plays
-           FROM marts.mart_song_play_top_10_songs ORDER BY 1, 2""",
-    )
-    assert _normalise(mart) == _normalise(oracle_top10(plays))
+    assert _normalise(_query(warehouse, sql)) == _normalise(oracle(plays))
 
 
 def test_dashboard_headline_numbers_match_for_every_day(warehouse_and_oracle):

@@ -39,30 +39,18 @@ def _post_json(url: str, payload: dict) -> None:
 
 @dataclass(frozen=True)
 class WebhookSink:
-    """POSTs the alert as JSON."""
+    """POSTs the alert: as JSON (style "json"), or as {"text": ...} the way Slack's incoming webhooks
+    (and Mattermost's, Teams' connectors) take it (style "slack")."""
 
     url: str = field(repr=False)
+    style: str = "json"
 
     @property
     def name(self) -> str:
-        return f"webhook {_public_url(self.url)}"
+        return f"{'slack' if self.style == 'slack' else 'webhook'} {_public_url(self.url)}"
 
     def send(self, alert: Alert) -> None:
-        _post_json(self.url, alert.to_dict())
-
-
-@dataclass(frozen=True)
-class SlackSink:
-    """POSTs {"text": ...} as Slack's incoming webhooks (and Mattermost, Teams connectors) take it."""
-
-    url: str = field(repr=False)
-
-    @property
-    def name(self) -> str:
-        return f"slack {_public_url(self.url)}"
-
-    def send(self, alert: Alert) -> None:
-        _post_json(self.url, {"text": alert.text()})
+        _post_json(self.url, {"text": alert.text()} if self.style == "slack" else alert.to_dict())
 
 
 @dataclass(frozen=True)
@@ -93,7 +81,7 @@ class EmailSink:
             smtp.send_message(message)
 
 
-Sink = WebhookSink | SlackSink | EmailSink
+Sink = WebhookSink | EmailSink
 
 
 def _secret(entry: dict, key: str) -> str | None:
@@ -109,7 +97,7 @@ def _sink(entry: dict, source: str) -> Sink:
         url = _secret(entry, "url")
         if not url:
             raise ValueError(f"{source}: a {kind} sink needs url or url_env")
-        return WebhookSink(url) if kind == "webhook" else SlackSink(url)
+        return WebhookSink(url, style="json" if kind == "webhook" else "slack")
     if kind == "email":
         recipients = entry.get("to") or []
         if not entry.get("host") or not entry.get("from") or not recipients:
@@ -137,7 +125,7 @@ def load_sinks(alerts_file: Path | None) -> list[Sink]:
     if env.get("AUDIO_DWH_ALERT_WEBHOOK_URL"):
         sinks.append(WebhookSink(env["AUDIO_DWH_ALERT_WEBHOOK_URL"]))
     if env.get("AUDIO_DWH_ALERT_SLACK_URL"):
-        sinks.append(SlackSink(env["AUDIO_DWH_ALERT_SLACK_URL"]))
+        sinks.append(WebhookSink(env["AUDIO_DWH_ALERT_SLACK_URL"], style="slack"))
     if env.get("AUDIO_DWH_SMTP_HOST"):
         sinks.append(
             _sink(
