@@ -32,10 +32,8 @@ def complete_days(event_source: EventSourceResource, now: float, settle_seconds:
             day = parse_day(text, "landing folder date")
         except ValueError:
             continue  # not a day folder of ours
-        files = [f for topic in TOPICS for f in event_source.files(topic, day)]
-        if all(event_source.files(topic, day) for topic in TOPICS) and all(
-            now - f.stat().st_mtime >= settle_seconds for f in files
-        ):
+        by_topic = [event_source.files(topic, day) for topic in TOPICS]
+        if all(by_topic) and all(now - f.stat().st_mtime >= settle_seconds for files in by_topic for f in files):
             days.append(day)
     return days
 
