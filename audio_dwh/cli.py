@@ -138,11 +138,11 @@ class RunSummary:
 
 
 def _print_failures(result) -> None:
+    from audio_dwh.orchestration.errors import root_error
+
     for event in result.all_events:
         if event.is_step_failure and event.step_failure_data:
-            error = event.step_failure_data.error
-            while error.cause:  # Dagster wraps the asset's own exception: show that one
-                error = error.cause
+            error = root_error(event.step_failure_data.error)
             print(f"    {event.step_key}: {error.cls_name}: {error.message.strip()}")
 
 

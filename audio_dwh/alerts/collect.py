@@ -12,6 +12,7 @@ import dagster as dg
 from dagster._core.events import DagsterEventType
 
 from audio_dwh.alerts.alert import Alert
+from audio_dwh.orchestration.errors import root_error
 
 MAX_REASON = 600
 FINISHED = [dg.DagsterRunStatus.SUCCESS, dg.DagsterRunStatus.FAILURE]
@@ -25,10 +26,8 @@ def _metadata_text(metadata) -> str:
 def _first_step_error(instance: dg.DagsterInstance, run_id: str) -> str:
     for record in instance.get_records_for_run(run_id, of_type=DagsterEventType.STEP_FAILURE).records:
         data = record.event_log_entry.dagster_event.step_failure_data
-        error = data.error if data else None
-        while error is not None and error.cause is not None:  # the asset's own exception, not Dagster's wrapper
-            error = error.cause
-        if error is not None:
+        if data is not None and data.error is not None:
+            error = root_error(data.error)
             return f"{record.event_log_entry.step_key}: {error.cls_name}: {error.message.strip()}"[:MAX_REASON]
     return ""
 

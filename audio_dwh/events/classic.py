@@ -21,6 +21,7 @@ import duckdb
 from audio_dwh.dates import parse_day
 from audio_dwh.events.contract import TOPICS
 from audio_dwh.events.simulator import day_folder
+from audio_dwh.sql import sql_string
 
 CLASSIC_FILE = "classic.json"
 CLASSIC_COLUMNS = {
@@ -65,7 +66,7 @@ def import_classic(files: list[Path], landing: Path) -> dict[str, int]:
     if missing:
         raise FileNotFoundError(f"classic event files not found: {', '.join(missing)}")
     con = duckdb.connect()
-    file_list = "[" + ", ".join("'" + str(f).replace("'", "''") + "'" for f in files) + "]"
+    file_list = "[" + ", ".join(sql_string(str(f)) for f in files) + "]"
     columns = "{" + ", ".join(f"'{k}': '{v}'" for k, v in CLASSIC_COLUMNS.items()) + "}"
     con.execute(
         f"""CREATE TABLE classic AS

@@ -10,8 +10,9 @@ from audio_dwh.events.contract import TOPICS, Topic
 from audio_dwh.partitions import daily_partitions
 from audio_dwh.quality.freshness import FRESHNESS_POLICY
 from audio_dwh.quality.raw_checks import RAW_CHECKS
-from audio_dwh.raw.duckdb_loader import LOAD_COLUMNS, SQL_TYPES, load_day, quote, table_name
+from audio_dwh.raw.duckdb_loader import LOAD_COLUMNS, SQL_TYPES, load_day, table_name
 from audio_dwh.resources import EventSourceResource, WarehouseResource
+from audio_dwh.sql import quote
 
 PREVIEW_ROWS = 5
 

@@ -16,6 +16,7 @@ from pathlib import Path
 import duckdb
 
 from audio_dwh.events.contract import EVENT_KEY, MAX_STRING_CHARS, Field, FieldType, Topic
+from audio_dwh.sql import quote, sql_string
 
 RAW_SCHEMA = "raw"
 REJECTED_TABLE = f"{RAW_SCHEMA}.rejected_events"
@@ -68,10 +69,6 @@ class LoadResult:
         return self.rejected / self.lines if self.lines else 0.0
 
 
-def quote(identifier: str) -> str:
-    return '"' + identifier.replace('"', '""') + '"'
-
-
 def table_name(topic: Topic) -> str:
     return f"{RAW_SCHEMA}.{quote(topic.name)}"
 
@@ -84,10 +81,6 @@ def ensure_raw_tables(con: duckdb.DuckDBPyConnection, topics: list[Topic]) -> No
         con.execute(f"CREATE TABLE IF NOT EXISTS {table_name(topic)} ({', '.join(columns)})")
     columns = ", ".join(f"{name} {sql_type}" for name, sql_type in REJECTED_COLUMNS)
     con.execute(f"CREATE TABLE IF NOT EXISTS {REJECTED_TABLE} ({columns})")
-
-
-def _sql_string(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
 
 
 def _typed(f: Field, value: str, json_type: str) -> str:
@@ -116,7 +109,7 @@ def _json_type_name(json_type: str) -> str:
 
 def _validation_sql(topic: Topic, day: date) -> str:
     """One SELECT over _numbered lines: typed columns plus the first reason a line is bad."""
-    paths = ", ".join(_sql_string(f"$.{quote(f.name)}") for f in topic.fields)
+    paths = ", ".join(sql_string(f"$.{quote(f.name)}") for f in topic.fields)
     typed, reasons = [], []
     for i, f in enumerate(topic.fields, start=1):
         value, json_type = f"vals[{i}]", f"json_type(vals[{i}])"
@@ -183,7 +176,7 @@ def _read_lines(con: duckdb.DuckDBPyConnection, files: list[Path], landing: Path
     prefix = str(landing.resolve()) + "/"
     # DuckDB keeps a rejects table until it is dropped: clear the previous scan's.
     con.execute("DROP TABLE IF EXISTS _reject_errors; DROP TABLE IF EXISTS _reject_scans")
-    file_list = "[" + ", ".join(_sql_string(str(f.resolve())) for f in files) + "]"
+    file_list = "[" + ", ".join(sql_string(str(f.resolve())) for f in files) + "]"
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE _lines AS
             SELECT filename, line FROM read_csv({file_list}, columns = {{'line': 'VARCHAR'}},
@@ -201,14 +194,14 @@ def _read_lines(con: duckdb.DuckDBPyConnection, files: list[Path], landing: Path
                   FROM _reject_errors e JOIN _reject_scans s USING (scan_id, file_id)
                   GROUP BY s.file_path, e.line);
             INSERT INTO _numbered
-            SELECT replace(g.filename, {_sql_string(prefix)}, ''),
+            SELECT replace(g.filename, {sql_string(prefix)}, ''),
                    g.rank + (SELECT count(*) FROM _rejects r
                              WHERE r.filename = g.filename AND r.line - r.ordinal < g.rank),
                    g.line, NULL
             FROM (SELECT filename, line, row_number() OVER (PARTITION BY filename ORDER BY rowid) AS rank
                   FROM _lines) g;
             INSERT INTO _numbered
-            SELECT replace(filename, {_sql_string(prefix)}, ''), line, ltrim(line_text, chr(13) || chr(10)),
+            SELECT replace(filename, {sql_string(prefix)}, ''), line, ltrim(line_text, chr(13) || chr(10)),
                    CASE error_type WHEN 'INVALID ENCODING' THEN 'invalid UTF-8'
                                    WHEN 'LINE SIZE OVER MAXIMUM' THEN 'line longer than {MAX_LINE_BYTES} bytes'
                                    ELSE 'unreadable line: ' || lower(error_type) END
@@ -256,7 +249,7 @@ def load_day(
             f"threshold {reject_threshold:.1%}) in {', '.join(f'{f} ({n} bad)' for f, n in bad_files)}; "
             f"top reasons: {reasons}. The day was left as it was."
         )
-    known = "[" + ", ".join(_sql_string(n) for n in topic.field_names) + "]"
+    known = "[" + ", ".join(sql_string(n) for n in topic.field_names) + "]"
     result.unknown_fields = [
         r[0]
         for r in con.execute(
