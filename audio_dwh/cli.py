@@ -94,18 +94,22 @@ class RunSummary:
     tables: dict[str, TableSummary] = field(default_factory=dict)
     step_seconds: dict[str, float] = field(default_factory=dict)
     step_tables: dict[str, set[str]] = field(default_factory=dict)
-    failed_days: list[date] = field(default_factory=list)
+    failed_runs: list[str] = field(default_factory=list)
 
-    def add(self, day: date, result) -> dict[str, int]:
-        """Record one day's run; returns the assets it materialized per layer."""
+    def add(self, days: str, result) -> dict[str, int]:
+        """Record one run (a day, or a range in one run); returns the assets it materialized per layer."""
         layers: dict[str, int] = {}
+        seen: set[str] = set()  # a range run records one materialization per day, all alike
         for step in result.get_step_success_events():
             duration = step.event_specific_data.duration_ms / 1000
             self.step_seconds[step.step_key] = self.step_seconds.get(step.step_key, 0.0) + duration
         for event in result.get_asset_materialization_events():
             mat = event.materialization
             name = mat.asset_key.to_user_string()
-            rows = mat.metadata.get("dagster/row_count")
+            if name in seen:
+                continue
+            seen.add(name)
+            rows = mat.metadata.get("dagster/row_count") or mat.metadata.get("rows_in_range")
             self.tables.setdefault(name, TableSummary()).rows += rows.value if rows else 0
             self.step_tables.setdefault(event.step_key, set()).add(name)
             layers[mat.asset_key.path[0]] = layers.get(mat.asset_key.path[0], 0) + 1
@@ -115,9 +119,10 @@ class RunSummary:
                 entry.checks_passed += 1
             else:
                 entry.checks_failed += 1
+                day = evaluation.partition or days
                 entry.failures.append(f"{day} {evaluation.check_name} ({evaluation.severity.value})")
         if not result.success:
-            self.failed_days.append(day)
+            self.failed_runs.append(days)
         return layers
 
     @property
@@ -154,7 +159,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     import dagster as dg
 
     from audio_dwh.definitions import DAILY_JOB, defs
-    from audio_dwh.partitions import daily_partitions
+    from audio_dwh.partitions import daily_partitions, range_tags
 
     days = _range(args, settings)
     outside = [d for d in days if not daily_partitions.has_partition_key(d.isoformat())]
@@ -173,26 +178,30 @@ def cmd_run(args: argparse.Namespace) -> int:
     print(f"audio-dwh run: {days[0]} .. {days[-1]} from {settings.source}, warehouse {settings.warehouse}")
     if not args.verbose:
         print(f"dbt's output goes to {log_path} (--verbose shows it here)")
-    for day in days:
+    # One run per day (what the schedule does), or with --one-run the whole range in one run (what a
+    # backfill does: every asset takes the range at once).
+    batches = [(days[0], days[-1])] if args.one_run else [(day, day) for day in days]
+    for first, last in batches:
+        label = str(first) if first == last else f"{first}..{last}"
         started = time.perf_counter()
         # dagster-dbt echoes dbt's log to stdout: keep it in the log file unless asked for.
         with open(log_path, "a") as log, contextlib.redirect_stdout(sys.stdout if args.verbose else log):
             result = job.execute_in_process(
-                partition_key=day.isoformat(),
+                **({"partition_key": first.isoformat()} if first == last else {"tags": range_tags(first, last)}),
                 instance=instance,
                 raise_on_error=False,
                 run_config={"loggers": {"console": {"config": {"log_level": "DEBUG" if args.verbose else "WARNING"}}}},
             )
-        layers = summary.add(day, result)
+        layers = summary.add(label, result)
         progress = ", ".join(f"{layer} {n} assets" for layer, n in layers.items()) or "nothing materialized"
         status = "ok" if result.success else "FAILED"
-        print(f"  {day}: {status} in {time.perf_counter() - started:.1f} s ({progress}), run {result.run_id}")
+        print(f"  {label}: {status} in {time.perf_counter() - started:.1f} s ({progress}), run {result.run_id}")
         if not result.success:
             _print_failures(result)
     summary.print()
-    if summary.failed_days or summary.failed_blocking_checks:
+    if summary.failed_runs or summary.failed_blocking_checks:
         print(
-            f"FAILED: {len(summary.failed_days)} run(s) failed, "
+            f"FAILED: {len(summary.failed_runs)} run(s) failed, "
             f"{len(summary.failed_blocking_checks)} blocking check(s) failed"
         )
         return 1
@@ -239,6 +248,9 @@ def build_parser() -> argparse.ArgumentParser:
     add_simulation(p)
     p.add_argument("--source", choices=["simulator", "files"], help="event source (default: AUDIO_DWH_SOURCE)")
     p.add_argument("--verbose", action="store_true", help="show Dagster's event log as the runs go")
+    p.add_argument(
+        "--one-run", action="store_true", help="backfill the whole range in one run instead of one run per day"
+    )
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("dev", help="open the Dagster UI on 127.0.0.1 with the same instance and warehouse")

@@ -23,4 +23,8 @@ defs = dg.Definitions(
     schedules=[daily_schedule],
     sensors=[landing_sensor, freshness_checks_sensor, alert_sensor],
     resources=build_resources(load_settings()),
+    # One process per run, its steps in order: the DuckDB writers take turns through the "duckdb"
+    # pool anyway, and a subprocess per step costs seconds of imports on a small machine (a one-day
+    # landing + raw run: ~100 s multiprocess, mostly waiting, against a few seconds in process).
+    executor=dg.in_process_executor,
 )

@@ -1,6 +1,7 @@
 """The `audio-dwh` command, run as a user runs it: a real process, a real home folder."""
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -69,21 +70,33 @@ def test_generate_writes_the_four_topics_per_day(tmp_path):
     assert len(files) == 8 and "listen_events/date=2026-11-03/eventsim.json" in files
 
 
-def test_import_classic_then_run_from_files(tmp_path):
+def test_import_classic_then_backfill_from_files_in_one_run(tmp_path):
     files = [str(p) for p in sparkify_files()]
     done = audio_dwh(tmp_path, "import-classic", *files)
     assert done.returncode == 0, done.stderr
     assert "page_view_events: 8,056 events" in done.stdout
     done = audio_dwh(
-        tmp_path, "run", "--start", "2018-11-14", "--end", "2018-11-15", "--source", "files",
+        tmp_path, "run", "--start", "2018-11-14", "--end", "2018-11-16", "--source", "files", "--one-run",
         AUDIO_DWH_START_DATE="2018-11-01",
     )  # fmt: skip
     assert done.returncode == 0, done.stdout + done.stderr
+    assert "2018-11-14..2018-11-16: ok" in done.stdout
     con = duckdb.connect(str(tmp_path / "warehouse.duckdb"))
     rows = con.execute("SELECT count(*) FROM raw.page_view_events").fetchall()[0][0]
+    days = con.execute("SELECT count(DISTINCT play_start_date) FROM marts.mart_song_play").fetchall()[0][0]
     con.close()
-    expected = sum(1 for f in files if "2018-11-14" in f or "2018-11-15" in f for _ in open(f, encoding="utf-8"))
-    assert rows == expected
+    wanted = ("2018-11-14", "2018-11-15", "2018-11-16")
+    expected = sum(1 for f in files if any(d in f for d in wanted) for _ in open(f, encoding="utf-8"))
+    assert rows == expected and days == 3
+    assert re.search(rf"raw/page_view_events\s+{expected:,}\s", done.stdout), done.stdout
+    instance = dg.DagsterInstance.from_config(str(tmp_path / "dagster"))
+    (run,) = instance.get_runs(dg.RunsFilter(job_name="daily_job"))
+    assert (run.tags["dagster/asset_partition_range_start"], run.tags["dagster/asset_partition_range_end"]) == (
+        "2018-11-14",
+        "2018-11-16",
+    )
+    assert instance.get_materialized_partitions(dg.AssetKey(["marts", "mart_song_play"])) >= set(wanted)
+    instance.dispose()
 
 
 def test_missing_classic_file_is_a_clear_error(tmp_path):

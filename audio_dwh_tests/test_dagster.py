@@ -1,6 +1,7 @@
 """The code location: definitions load, and raw partitions materialize through Dagster for real."""
 
 import tomllib
+from datetime import date
 from pathlib import Path
 
 import dagster as dg
@@ -12,7 +13,7 @@ from audio_dwh.dbt.assets import dbt_models
 from audio_dwh.definitions import DAILY_JOB, defs
 from audio_dwh.events.assets import eventsim_events
 from audio_dwh.events.contract import TOPICS
-from audio_dwh.partitions import daily_partitions
+from audio_dwh.partitions import daily_partitions, range_tags
 from audio_dwh.raw.assets import raw_assets
 from audio_dwh.resources import build_resources
 
@@ -199,3 +200,48 @@ def test_three_days_through_dagster_fill_every_vault_table_and_pass_its_checks(s
 def test_malformed_partition_keys_are_refused(settings, key):
     with pytest.raises(Exception, match="YYYY-MM-DD|partition"):
         _materialize(settings, key)
+
+
+def test_a_range_run_loads_each_day_and_evaluates_each_days_checks(settings):
+    """A backfill run over a range (single-run policy) gives every day its own materialization and
+    its own check evaluations, each naming its partition."""
+    days = ["2026-11-02", "2026-11-03", "2026-11-04"]
+    result = dg.materialize(
+        [eventsim_events, *raw_assets],
+        resources=build_resources(settings),
+        instance=dg.DagsterInstance.ephemeral(),
+        tags=range_tags(date(2026, 11, 2), date(2026, 11, 4)),
+    )
+    assert result.success
+    materialized = {(e.asset_key, e.partition) for e in result.get_asset_materialization_events()}
+    assert materialized == {(k, d) for k in RAW_KEYS | {eventsim_events.key} for d in days}
+    evaluations = result.get_asset_check_evaluations()
+    assert sorted((e.asset_key, e.check_name, e.partition) for e in evaluations) == sorted(
+        (k, c, d) for k in RAW_KEYS for c in CHECK_NAMES for d in days
+    )
+    (listen,) = {e.materialization.metadata["by_day"].value for e in result.get_asset_materialization_events()
+                 if e.asset_key.path == ["raw", "listen_events"]}  # fmt: skip
+    con = duckdb.connect(str(settings.warehouse))
+    per_day = dict(con.execute("SELECT partition_date::VARCHAR, count(*) FROM raw.listen_events GROUP BY 1").fetchall())
+    con.close()
+    assert sorted(per_day) == days
+    for day, rows in per_day.items():
+        assert f"| {day} | {rows} |" in listen
+
+
+def test_a_blocking_check_failing_on_one_day_of_a_range_fails_the_run(settings):
+    assert _materialize(settings, "2026-11-02").success
+    con = duckdb.connect(str(settings.warehouse))
+    con.execute("ALTER TABLE raw.auth_events ADD COLUMN surprise VARCHAR")
+    con.close()
+    result = dg.materialize(
+        [eventsim_events, *raw_assets],
+        resources=build_resources(settings),
+        instance=dg.DagsterInstance.ephemeral(),
+        tags=range_tags(date(2026, 11, 3), date(2026, 11, 4)),
+        raise_on_error=False,
+    )
+    assert not result.success
+    failed = {(e.asset_key.path[1], e.check_name, e.partition) for e in result.get_asset_check_evaluations()
+              if not e.passed and e.severity == dg.AssetCheckSeverity.ERROR}  # fmt: skip
+    assert failed == {("auth_events", "contract", "2026-11-03"), ("auth_events", "contract", "2026-11-04")}

@@ -11,7 +11,7 @@ import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
 from audio_dwh.dbt.project import dbt_project, prepare_manifest
-from audio_dwh.partitions import daily_partitions
+from audio_dwh.partitions import daily_partitions, range_backfill
 from audio_dwh.quality.freshness import FRESHNESS_POLICY
 from audio_dwh.resources import WarehouseResource
 
@@ -53,7 +53,7 @@ def _warehouse_for_dbt(warehouse: WarehouseResource) -> Iterator[None]:
     partitions_def=daily_partitions,
     # A backfill goes to dbt as one run over its whole range: the vault macros give exactly the
     # result of loading the days one by one (tested), at a fraction of the cost.
-    backfill_policy=dg.BackfillPolicy.single_run(),
+    backfill_policy=range_backfill,
     pool="duckdb",
     name="dbt_models",
 )

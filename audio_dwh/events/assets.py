@@ -1,32 +1,21 @@
 """The landing asset: a day of eventsim JSON lines in the landing folder, one file set per topic."""
 
 import time
+from datetime import date
+from typing import Any
 
 import dagster as dg
 
-from audio_dwh.dates import parse_day
 from audio_dwh.events.contract import TOPICS
 from audio_dwh.events.simulator import write_day
-from audio_dwh.partitions import daily_partitions
+from audio_dwh.partitions import daily_partitions, range_backfill, range_metadata, run_days
 from audio_dwh.resources import EventSourceResource
 
 LANDING_KEY = dg.AssetKey(["landing", "eventsim_events"])
 
 
-@dg.asset(
-    key=LANDING_KEY,
-    partitions_def=daily_partitions,
-    group_name="landing",
-    kinds={"python", "json"},
-    description=(
-        "A day of eventsim events as JSON lines under landing/<topic>/date=YYYY-MM-DD/. With the "
-        "simulator source the day is generated (deterministic per seed and day); with the files "
-        "source the files already there are taken as they are."
-    ),
-)
-def eventsim_events(context: dg.AssetExecutionContext, event_source: EventSourceResource) -> dg.MaterializeResult:
-    day = parse_day(context.partition_key, "partition key")
-    metadata: dict[str, dg.RawMetadataValue] = {"source": event_source.source, "day": day.isoformat()}
+def _land_day(context: dg.AssetExecutionContext, event_source: EventSourceResource, day: date) -> dict:
+    metadata: dict[str, Any] = {"source": event_source.source, "day": day.isoformat()}
     if event_source.source == "simulator":
         started = time.perf_counter()
         counts = write_day(event_source.simulator(), day, event_source.landing_path)
@@ -47,4 +36,22 @@ def eventsim_events(context: dg.AssetExecutionContext, event_source: EventSource
         )
         or "none"
     )
-    return dg.MaterializeResult(metadata=metadata)
+    return metadata
+
+
+@dg.asset(
+    key=LANDING_KEY,
+    partitions_def=daily_partitions,
+    backfill_policy=range_backfill,
+    group_name="landing",
+    kinds={"python", "json"},
+    description=(
+        "A day of eventsim events as JSON lines under landing/<topic>/date=YYYY-MM-DD/. With the "
+        "simulator source the day is generated (deterministic per seed and day); with the files "
+        "source the files already there are taken as they are."
+    ),
+)
+def eventsim_events(context: dg.AssetExecutionContext, event_source: EventSourceResource) -> dg.MaterializeResult:
+    return dg.MaterializeResult(
+        metadata=range_metadata({day: _land_day(context, event_source, day) for day in run_days(context)})
+    )

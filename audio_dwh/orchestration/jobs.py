@@ -1,16 +1,10 @@
 """The job every trigger launches: all layers for one day (partitions inferred from the assets)."""
 
-import warnings
-
 import dagster as dg
 
 from audio_dwh.quality.freshness import freshness_checks
 
 DAILY_JOB = "daily_job"
-
-# The job runs one day per run by design (schedule, sensor, `audio-dwh run`), so Dagster's notice that
-# its assets' backfill policies differ is expected; asset backfills from the UI keep each asset's own.
-warnings.filterwarnings("ignore", message=".*varying BackfillPolicies.*")
 
 daily_job = dg.define_asset_job(
     DAILY_JOB,

@@ -1,16 +1,18 @@
 """Raw-layer assets: one per eventsim topic, each loading a day from the landing folder."""
 
 import warnings
+from collections.abc import Iterator
+from datetime import date
+from typing import Any
 
 import dagster as dg
 
-from audio_dwh.dates import parse_day
 from audio_dwh.events.assets import LANDING_KEY
 from audio_dwh.events.contract import TOPICS, Topic
-from audio_dwh.partitions import daily_partitions
+from audio_dwh.partitions import daily_partitions, range_backfill, range_metadata, run_days
 from audio_dwh.quality.freshness import FRESHNESS_POLICY
-from audio_dwh.quality.raw_checks import RAW_CHECKS
-from audio_dwh.raw.duckdb_loader import LOAD_COLUMNS, SQL_TYPES, load_day, table_name
+from audio_dwh.quality.raw_checks import RAW_CHECKS, RawCheck
+from audio_dwh.raw.duckdb_loader import LOAD_COLUMNS, SQL_TYPES, LoadResult, load_day, table_name
 from audio_dwh.resources import EventSourceResource, WarehouseResource
 from audio_dwh.sql import quote
 
@@ -56,6 +58,40 @@ def _check_specs(key: dg.AssetKey) -> list[dg.AssetCheckSpec]:
         ]
 
 
+def _day_metadata(topic: Topic, result: LoadResult, preview: str) -> dict[str, Any]:
+    return {
+        "dagster/row_count": result.rows,
+        "rejected": result.rejected,
+        "rejected_share": round(result.rejected_share, 6),
+        "top_reject_reasons": dg.MetadataValue.md(
+            "\n".join(f"- {reason}: {n}" for reason, n in result.top_reasons) or "none"
+        ),
+        "unknown_fields": ", ".join(result.unknown_fields) or "none",
+        "source_files": dg.MetadataValue.md(
+            "\n".join(f"- `{f}`" for f in result.files) or "none (no landing files for this day)"
+        ),
+        "first_event": str(result.min_ts) if result.min_ts else "none",
+        "last_event": str(result.max_ts) if result.max_ts else "none",
+        "dagster/column_schema": column_schema(topic),
+        "preview": dg.MetadataValue.md(preview),
+    }
+
+
+def _evaluation(key: dg.AssetKey, check: RawCheck, day: date, result: dg.AssetCheckResult) -> dg.AssetCheckEvaluation:
+    """A check's result for one day of the run: an evaluation names its partition, which a plain
+    AssetCheckResult cannot in a run over a range."""
+    return dg.AssetCheckEvaluation(
+        asset_key=key,
+        check_name=check.name,
+        passed=result.passed,
+        metadata=result.metadata,
+        severity=result.severity,
+        description=result.description,
+        blocking=check.blocking,
+        partition=day.isoformat(),
+    )
+
+
 def build_raw_asset(topic: Topic) -> dg.AssetsDefinition:
     key = dg.AssetKey(["raw", topic.name])
 
@@ -71,41 +107,37 @@ def build_raw_asset(topic: Topic) -> dg.AssetsDefinition:
         "bad lines go to raw.rejected_events.",
         metadata={"dagster/column_schema": column_schema(topic), "dagster/table_name": f"raw.{topic.name}"},
         check_specs=_check_specs(key),
+        backfill_policy=range_backfill,
     )
     def load_raw_topic(
         context: dg.AssetExecutionContext, warehouse: WarehouseResource, event_source: EventSourceResource
-    ) -> dg.MaterializeResult:
-        day = parse_day(context.partition_key, "partition key")
-        files = event_source.files(topic.name, day)
+    ) -> Iterator[dg.MaterializeResult | dg.AssetCheckEvaluation | dg.Output]:
         threshold = event_source.reject_threshold
+        metadata, evaluations = {}, []
         with warehouse.get_connection() as con:
-            result = load_day(con, topic, day, files, event_source.landing_path, threshold)
-            checks = [
-                check.run(con, topic, day, threshold)._replace(asset_key=key, check_name=check.name)
-                for check in RAW_CHECKS
-            ]
-            preview = _preview(con, topic, day)
-        if result.unknown_fields:
-            context.log.warning(f"{topic.name} {day}: unknown fields ignored: {', '.join(result.unknown_fields)}")
-        return dg.MaterializeResult(
-            metadata={
-                "dagster/row_count": result.rows,
-                "rejected": result.rejected,
-                "rejected_share": round(result.rejected_share, 6),
-                "top_reject_reasons": dg.MetadataValue.md(
-                    "\n".join(f"- {reason}: {n}" for reason, n in result.top_reasons) or "none"
-                ),
-                "unknown_fields": ", ".join(result.unknown_fields) or "none",
-                "source_files": dg.MetadataValue.md(
-                    "\n".join(f"- `{f}`" for f in result.files) or "none (no landing files for this day)"
-                ),
-                "first_event": str(result.min_ts) if result.min_ts else "none",
-                "last_event": str(result.max_ts) if result.max_ts else "none",
-                "dagster/column_schema": column_schema(topic),
-                "preview": dg.MetadataValue.md(preview),
-            },
-            check_results=checks,
-        )
+            # Days in order, each replaced in its own transaction, so the volume check of a day
+            # sees the days before it; a failing day fails the run (days before it stay loaded and
+            # a re-run replaces them with the same rows).
+            for day in run_days(context):
+                result = load_day(
+                    con, topic, day, event_source.files(topic.name, day), event_source.landing_path, threshold
+                )
+                if result.unknown_fields:
+                    context.log.warning(
+                        f"{topic.name} {day}: unknown fields ignored: {', '.join(result.unknown_fields)}"
+                    )
+                metadata[day] = _day_metadata(topic, result, _preview(con, topic, day))
+                evaluations += [
+                    _evaluation(key, check, day, check.run(con, topic, day, threshold)) for check in RAW_CHECKS
+                ]
+        # The materialization first: each check evaluation then judges it (Dagster matches them by time).
+        yield dg.MaterializeResult(metadata=range_metadata(metadata))
+        yield from evaluations
+        # Check outputs carry no value; downstream steps wait on them (blocking checks).
+        for check in RAW_CHECKS:
+            yield dg.Output(
+                None, context.assets_def.get_output_name_for_asset_check_key(dg.AssetCheckKey(key, check.name))
+            )
 
     return load_raw_topic
 
