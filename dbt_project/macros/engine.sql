@@ -45,3 +45,10 @@
 {%- endmacro %}
 {% macro default__replace_strategy() -%} {{ return('delete+insert') }} {%- endmacro %}
 {% macro bigquery__replace_strategy() -%} {{ return('merge') }} {%- endmacro %}
+
+{#- How an insert-only model adds its new rows (BigQuery has no 'append'; a merge without a key inserts). -#}
+{% macro append_strategy() -%}
+    {{ return(adapter.dispatch('append_strategy', 'audio_dwh')()) }}
+{%- endmacro %}
+{% macro default__append_strategy() -%} {{ return('append') }} {%- endmacro %}
+{% macro bigquery__append_strategy() -%} {{ return('merge') }} {%- endmacro %}

@@ -14,3 +14,19 @@
         {{ column }} between cast('{{ min_date }}' as date) and cast('{{ max_date }}' as date)
     {%- endif -%}
 {%- endmacro %}
+
+{#- The window's days as BigQuery date literals, for a static insert_overwrite (dbt then replaces
+    exactly these partitions, with no query to find them); none without a window (dynamic). -#}
+{% macro load_window_partitions() -%}
+    {%- set min_date = var('min_date', none) -%}
+    {%- if min_date is none -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set first = modules.datetime.date.fromisoformat(min_date | string) -%}
+    {%- set last = modules.datetime.date.fromisoformat(var('max_date', min_date) | string) -%}
+    {%- set days = [] -%}
+    {%- for offset in range((last - first).days + 1) -%}
+        {%- do days.append("date('" ~ (first + modules.datetime.timedelta(days=offset)).isoformat() ~ "')") -%}
+    {%- endfor -%}
+    {{ return(days) }}
+{%- endmacro %}

@@ -15,6 +15,7 @@
 
 {#- key: the column whose history it is; state: the column that tells states apart. -#}
 {% macro _state_history(key, state, columns, src_eff, src_ldts, src_source, source_model) -%}
+{{- adapter.dispatch('state_history_config', 'audio_dwh')(key, state, src_eff, source_model) }}
 {%- set columns = [key] + columns + [src_eff, src_ldts, src_source] -%}
 with batch as (
     select {{ columns | join(', ') }}
@@ -56,4 +57,38 @@ with_previous as (
 select {{ columns | join(', ') }}
 from with_previous
 where previous_state is null or previous_state <> {{ state }}
+{%- endmacro %}
+
+{#- DuckDB: the touched keys' rows are deleted and their recomputed history inserted (delete+insert). -#}
+{% macro default__state_history_config(key, state, src_eff, source_model) -%}
+    {{ config(unique_key=key, incremental_strategy='delete+insert') }}
+{%- endmacro %}
+
+{#- BigQuery has no delete+insert strategy, and a merge on the parent key alone would match many rows.
+    So: merge on (key, effective from, state), which inserts the recomputed history's new rows, then
+    delete the touched keys' rows whose state equals the one before (a stored state made redundant by
+    a late day). The result is the same history; the delete is idempotent if a run stops between. -#}
+{% macro bigquery__state_history_config(key, state, src_eff, source_model) -%}
+    {{ config(
+        unique_key=[key, src_eff, state],
+        incremental_strategy='merge',
+        post_hook="{{ audio_dwh.collapse_repeated_states('" ~ key ~ "', '" ~ state ~ "', '" ~ src_eff ~ "', '" ~ source_model ~ "') }}",
+    ) }}
+{%- endmacro %}
+
+{% macro collapse_repeated_states(key, state, src_eff, source_model) -%}
+{%- if is_incremental() -%}
+delete from {{ this }} as stored
+where {{ key }} in (select {{ key }} from {{ ref(source_model) }})
+  and exists (
+      select 1 from (
+          select {{ key }} as k, {{ src_eff }} as e, {{ state }} as s,
+                 lag({{ state }}) over (partition by {{ key }} order by {{ src_eff }}, {{ state }}) as previous_state
+          from {{ this }}
+          where {{ key }} in (select {{ key }} from {{ ref(source_model) }})
+      ) ordered
+      where ordered.k = stored.{{ key }} and ordered.e = stored.{{ src_eff }} and ordered.s = stored.{{ state }}
+        and ordered.previous_state = ordered.s
+  )
+{%- endif -%}
 {%- endmacro %}

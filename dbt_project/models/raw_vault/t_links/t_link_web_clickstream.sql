@@ -1,4 +1,4 @@
-{{ config(incremental_strategy='append') }}
+{{ config(incremental_strategy=append_strategy()) }}
 
 {{ t_link(src_pk='click_pk',
           src_fk=['page_pk', 'session_pk'],
