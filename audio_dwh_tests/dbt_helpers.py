@@ -32,18 +32,24 @@ def run_days(warehouse: Path, tmp: Path, first: str, last: str | None = None) ->
     run_dbt(["run", "--vars", json.dumps({"min_date": first, "max_date": last or first})], warehouse, tmp)
 
 
-def offline_bigquery_env(tmp: Path) -> dict[str, str]:
-    """A BigQuery target that compiles offline: a throwaway service-account key no server knows."""
+def throwaway_service_account_key(path: Path, project: str, token_uri: str) -> Path:
+    """A service-account key no Google server knows: the client signs with it and asks token_uri."""
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     pem = key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     ).decode()
-    path = tmp / "offline-service-account.json"
     path.write_text(json.dumps({
-        "type": "service_account", "project_id": "audio-dwh-offline", "private_key_id": "0", "private_key": pem,
-        "client_email": "offline@audio-dwh-offline.iam.gserviceaccount.com", "client_id": "0",
-        "token_uri": "https://oauth2.googleapis.com/token",
+        "type": "service_account", "project_id": project, "private_key_id": "0", "private_key": pem,
+        "client_email": f"tests@{project}.iam.gserviceaccount.com", "client_id": "0", "token_uri": token_uri,
     }))  # fmt: skip
+    return path
+
+
+def offline_bigquery_env(tmp: Path) -> dict[str, str]:
+    """A BigQuery target that compiles offline: a throwaway service-account key no server knows."""
+    path = throwaway_service_account_key(
+        tmp / "offline-service-account.json", "audio-dwh-offline", "https://oauth2.googleapis.com/token"
+    )
     return {
         "AUDIO_DWH_TARGET": "bigquery",
         "AUDIO_DWH_BQ_AUTH_METHOD": "service-account",

@@ -9,6 +9,7 @@ from typing import Any
 
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
+from dagster_gcp import BigQueryResource
 
 from audio_dwh.dbt.project import dbt_project, prepare_manifest
 from audio_dwh.partitions import daily_partitions, range_backfill
@@ -57,28 +58,57 @@ def _warehouse_for_dbt(warehouse: WarehouseResource) -> Iterator[None]:
     pool="duckdb",
     name="dbt_models",
 )
-def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource):
-    """dbt build over the partition range; row counts are the rows whose day (load_date, or a mart's
-    day column) is in it."""
+def dbt_models(
+    context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource, bigquery: BigQueryResource
+):
+    """dbt build over the partition range, on the warehouse's target; row counts are the rows whose
+    day (load_date, or a mart's day column) is in it."""
     window = context.partition_time_window
     days = {
         "min_date": window.start.date().isoformat(),
         "max_date": (window.end - timedelta(days=1)).date().isoformat(),
     }
     with _warehouse_for_dbt(warehouse):
-        invocation = dbt.cli(["build", "--vars", json.dumps(days)], context=context)
+        invocation = dbt.cli(["build", "--target", warehouse.target, "--vars", json.dumps(days)], context=context)
         events = list(invocation.stream())
     # Counted once dbt has exited and released the file (dagster-dbt's fetch_row_counts would open
     # DuckDB inside this process with another configuration, locking out the next loads).
     nodes = invocation.manifest["nodes"]
+    counted = [
+        (event, nodes[event.metadata["unique_id"].value])
+        for event in events
+        if isinstance(event, dg.Output) and "unique_id" in event.metadata
+    ]
+    queries = {
+        event.output_name: (
+            f"{{table}} WHERE {node['config'].get('meta', {}).get('day_column', 'load_date')} BETWEEN "
+            f"DATE '{days['min_date']}' AND DATE '{days['max_date']}'",  # validated partition days
+            node["schema"],
+            node["alias"],
+        )
+        for event, node in counted
+    }
+    rows = _count_rows(warehouse, bigquery, queries)
+    for event in events:
+        if isinstance(event, dg.Output) and event.output_name in rows:
+            event = event.with_metadata({**event.metadata, "dagster/row_count": rows[event.output_name]})
+        yield event
+
+
+def _count_rows(
+    warehouse: WarehouseResource, bigquery: BigQueryResource, queries: dict[str, tuple[str, str, str]]
+) -> dict[str, int]:
+    """count(*) of each (filter, schema, table) on the warehouse's engine, after dbt has exited."""
+    if warehouse.target == "bigquery":
+        with bigquery.get_client() as client:
+            return {
+                name: next(iter(client.query(
+                    "SELECT count(*) FROM " + where.format(table=f"`{client.project}.{schema}.{table}`")
+                ).result()))[0]
+                for name, (where, schema, table) in queries.items()
+            }  # fmt: skip
     with warehouse.get_connection() as con:
-        for event in events:
-            if isinstance(event, dg.Output) and "unique_id" in event.metadata:
-                node = nodes[event.metadata["unique_id"].value]
-                day_column = node["config"].get("meta", {}).get("day_column", "load_date")  # marts name theirs
-                rows = con.execute(
-                    f'SELECT count(*) FROM "{node["schema"]}"."{node["alias"]}" WHERE {day_column} BETWEEN ? AND ?',
-                    [days["min_date"], days["max_date"]],
-                ).fetchall()[0][0]
-                event = event.with_metadata({**event.metadata, "dagster/row_count": rows})
-            yield event
+        return {
+            name: con.execute("SELECT count(*) FROM " + where.format(table=f'"{schema}"."{table}"')).fetchall()[0][0]
+            for name, (where, schema, table) in queries.items()
+        }

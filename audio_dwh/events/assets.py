@@ -5,6 +5,7 @@ from datetime import date
 from typing import Any
 
 import dagster as dg
+from dagster_gcp import GCSResource
 
 from audio_dwh.events.contract import TOPICS
 from audio_dwh.events.simulator import write_day
@@ -14,7 +15,9 @@ from audio_dwh.resources import EventSourceResource
 LANDING_KEY = dg.AssetKey(["landing", "eventsim_events"])
 
 
-def _land_day(context: dg.AssetExecutionContext, event_source: EventSourceResource, day: date) -> dict:
+def _land_day(
+    context: dg.AssetExecutionContext, event_source: EventSourceResource, gcs: GCSResource, day: date
+) -> dict:
     metadata: dict[str, Any] = {"source": event_source.source, "day": day.isoformat()}
     if event_source.source == "simulator":
         started = time.perf_counter()
@@ -28,6 +31,11 @@ def _land_day(context: dg.AssetExecutionContext, event_source: EventSourceResour
     if missing:
         context.log.warning(f"No landing files for {day} in: {', '.join(missing)}")
     metadata["missing_topics"] = ", ".join(missing) or "none"
+    bucket = event_source.bucket
+    if bucket and event_source.source == "simulator":
+        # Generated days go where production's producers put theirs: the landing bucket.
+        metadata["uploaded"] = len(bucket.upload_day(gcs.get_client(), event_source.landing_path, day))
+        metadata["bucket"] = bucket.uri("")
     metadata["files"] = dg.MetadataValue.md(
         "\n".join(
             f"- `{p.relative_to(event_source.landing_path)}` ({p.stat().st_size:,} bytes)"
@@ -48,10 +56,13 @@ def _land_day(context: dg.AssetExecutionContext, event_source: EventSourceResour
     description=(
         "A day of eventsim events as JSON lines under landing/<topic>/date=YYYY-MM-DD/. With the "
         "simulator source the day is generated (deterministic per seed and day); with the files "
-        "source the files already there are taken as they are."
+        "source the files already there are taken as they are. With AUDIO_DWH_GCS_LANDING set, generated "
+        "days are uploaded to the landing bucket in the same layout."
     ),
 )
-def eventsim_events(context: dg.AssetExecutionContext, event_source: EventSourceResource) -> dg.MaterializeResult:
+def eventsim_events(
+    context: dg.AssetExecutionContext, event_source: EventSourceResource, gcs: GCSResource
+) -> dg.MaterializeResult:
     return dg.MaterializeResult(
-        metadata=range_metadata({day: _land_day(context, event_source, day) for day in run_days(context)})
+        metadata=range_metadata({day: _land_day(context, event_source, gcs, day) for day in run_days(context)})
     )

@@ -6,12 +6,14 @@ from datetime import date
 from typing import Any
 
 import dagster as dg
+from dagster_gcp import BigQueryResource, GCSResource
 
 from audio_dwh.events.assets import LANDING_KEY
 from audio_dwh.events.contract import TOPICS, Topic
 from audio_dwh.partitions import daily_partitions, range_backfill, range_metadata, run_days
 from audio_dwh.quality.freshness import FRESHNESS_POLICY
 from audio_dwh.quality.raw_checks import RAW_CHECKS, RawCheck
+from audio_dwh.raw.bigquery_loader import publish_day
 from audio_dwh.raw.duckdb_loader import LOAD_COLUMNS, SQL_TYPES, LoadResult, load_day, table_name
 from audio_dwh.resources import EventSourceResource, WarehouseResource
 from audio_dwh.sql import quote
@@ -110,18 +112,30 @@ def build_raw_asset(topic: Topic) -> dg.AssetsDefinition:
         backfill_policy=range_backfill,
     )
     def load_raw_topic(
-        context: dg.AssetExecutionContext, warehouse: WarehouseResource, event_source: EventSourceResource
+        context: dg.AssetExecutionContext,
+        warehouse: WarehouseResource,
+        event_source: EventSourceResource,
+        bigquery: BigQueryResource,
+        gcs: GCSResource,
     ) -> Iterator[dg.MaterializeResult | dg.AssetCheckEvaluation | dg.Output]:
         threshold = event_source.reject_threshold
+        bucket = event_source.bucket
+        if warehouse.target == "bigquery" and bucket is None:
+            raise ValueError("the bigquery target loads from the landing bucket: set AUDIO_DWH_GCS_LANDING")
         metadata, evaluations = {}, []
-        with warehouse.get_connection() as con:
+        with warehouse.raw_connection() as con:
             # Days in order, each replaced in its own transaction, so the volume check of a day
             # sees the days before it; a failing day fails the run (days before it stay loaded and
             # a re-run replaces them with the same rows).
             for day in run_days(context):
-                result = load_day(
-                    con, topic, day, event_source.files(topic.name, day), event_source.landing_path, threshold
-                )
+                if bucket:
+                    files = bucket.download_day(gcs.get_client(), topic.name, day, event_source.landing_path)
+                else:
+                    files = event_source.files(topic.name, day)
+                result = load_day(con, topic, day, files, event_source.landing_path, threshold)
+                if warehouse.target == "bigquery":
+                    with bigquery.get_client() as client:
+                        publish_day(con, client, gcs.get_client(), bucket, topic, day)
                 if result.unknown_fields:
                     context.log.warning(
                         f"{topic.name} {day}: unknown fields ignored: {', '.join(result.unknown_fields)}"
