@@ -3,6 +3,7 @@ BigQuery (bqemulator), through Dagster, compared row for row with the DuckDB run
 
 import datetime
 import decimal
+import json
 import os
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from google.cloud import bigquery
 
 from audio_dwh.dbt.assets import dbt_models
 from audio_dwh.events.assets import eventsim_events
+from audio_dwh.orchestration.sensors import SETTLE_SECONDS, complete_days, landing_sensor
 from audio_dwh.raw.assets import raw_assets
 from audio_dwh.resources import build_resources
 from audio_dwh.settings import load_settings
@@ -173,3 +175,21 @@ def test_every_model_compiles_for_bigquery_and_parses_as_bigquery_sql(both_runs,
     hub_user = next(p for p in compiled if p.name == "hub_user.sql").read_text()
     assert f"`{emulators.project}`.`vault`.`hub_user`" in hub_user
     assert os.environ.get("BIGQUERY_EMULATOR_HOST") is None  # the test left the environment as it was
+
+
+def test_the_landing_sensor_watches_the_bucket(both_runs, emulators):
+    _, bq, _ = both_runs
+    resources = build_resources(bq)
+    source = type(resources["event_source"])(**{**resources["event_source"].__dict__, "source": "files"})
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in emulators.env.items():
+            patch.setenv(name, value)
+        inventory = source.bucket.inventory(resources["gcs"].get_client())
+        with dg.build_sensor_context(resources={"event_source": source, "gcs": resources["gcs"]}) as context:
+            result = landing_sensor(context)
+    assert set(inventory[DAY]) == {"listen_events", "page_view_events", "auth_events", "status_change_events"}
+    assert "_validated" not in str(inventory)  # the loader's own files are not landing files
+    latest = max(t for times in inventory[DAY].values() for t in times)
+    assert complete_days(inventory, now=latest + SETTLE_SECONDS) == [datetime.date.fromisoformat(DAY)]
+    assert complete_days(inventory, now=latest + SETTLE_SECONDS - 1) == []  # a file still settling
+    assert json.loads(result.cursor) == [r.partition_key for r in result.run_requests]  # launched = remembered

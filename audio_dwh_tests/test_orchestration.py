@@ -13,7 +13,7 @@ from audio_dwh.events.simulator import DaySimulator, SimulatorConfig, day_folder
 from audio_dwh.orchestration.schedules import build_daily_schedule, daily_schedule
 from audio_dwh.orchestration.sensors import SETTLE_SECONDS, landing_sensor
 from audio_dwh.quality.freshness import FRESHNESS_POLICY, MART_KEYS, RAW_KEYS
-from audio_dwh.resources import EventSourceResource
+from audio_dwh.resources import EventSourceResource, LazyGCSResource
 
 
 def test_the_schedule_runs_yesterday_at_the_configured_hour():
@@ -47,7 +47,8 @@ def test_the_landing_sensor_launches_complete_days_once(tmp_path):
     source = EventSourceResource(landing=str(landing), source="files")
 
     def tick(cursor):
-        with dg.build_sensor_context(cursor=cursor, resources={"event_source": source}) as context:
+        resources = {"event_source": source, "gcs": LazyGCSResource(project="unused-without-a-bucket")}
+        with dg.build_sensor_context(cursor=cursor, resources=resources) as context:
             result = landing_sensor(context)
         return [r.partition_key for r in result.run_requests], result.cursor
 

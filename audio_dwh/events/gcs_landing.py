@@ -43,6 +43,16 @@ class GcsLanding:
                 uris.append(self.uri(relative))
         return uris
 
+    def inventory(self, client: storage.Client) -> dict[str, dict[str, list[float]]]:
+        """The bucket's landing files: day text -> topic -> each file's last-update time (epoch s)."""
+        days: dict[str, dict[str, list[float]]] = {}
+        for blob in client.list_blobs(self.bucket, prefix=self._name("")):
+            parts = blob.name[len(self._name("")) :].split("/")
+            if len(parts) == 3 and parts[0] in TOPICS and parts[1].startswith("date=") and ".json" in parts[2]:
+                topics = days.setdefault(parts[1].removeprefix("date="), {})
+                topics.setdefault(parts[0], []).append(blob.updated.timestamp())
+        return days
+
     def upload_file(self, client: storage.Client, path: Path, relative: str) -> str:
         client.bucket(self.bucket).blob(self._name(relative)).upload_from_filename(str(path))
         return self.uri(relative)

@@ -3,8 +3,10 @@
 import json
 import time
 from datetime import date
+from pathlib import Path
 
 import dagster as dg
+from dagster_gcp import GCSResource
 
 from audio_dwh.dates import parse_day
 from audio_dwh.events.contract import TOPICS
@@ -17,23 +19,28 @@ from audio_dwh.resources import EventSourceResource
 SETTLE_SECONDS = 60
 
 
-def complete_days(event_source: EventSourceResource, now: float, settle_seconds: float = SETTLE_SECONDS) -> list[date]:
+def _local_inventory(landing: Path) -> dict[str, dict[str, list[float]]]:
+    """The landing folder's files: day text -> topic -> each file's modification time."""
+    days: dict[str, dict[str, list[float]]] = {}
+    for topic in TOPICS:
+        for path in (landing / topic).glob("date=*/*.json*"):
+            if path.is_file():
+                topics = days.setdefault(path.parent.name.removeprefix("date="), {})
+                topics.setdefault(topic, []).append(path.stat().st_mtime)
+    return days
+
+
+def complete_days(
+    inventory: dict[str, dict[str, list[float]]], now: float, settle_seconds: float = SETTLE_SECONDS
+) -> list[date]:
     """Days with files for all four topics, none modified within the settle time."""
-    landing = event_source.landing_path
-    folders = [landing / topic for topic in TOPICS]
-    if not all(f.is_dir() for f in folders):
-        return []
-    candidates = set.intersection(
-        *({d.name.removeprefix("date=") for d in folder.glob("date=*") if d.is_dir()} for folder in folders)
-    )
     days = []
-    for text in sorted(candidates):
+    for text, topics in sorted(inventory.items()):
         try:
             day = parse_day(text, "landing folder date")
         except ValueError:
             continue  # not a day folder of ours
-        by_topic = [event_source.files(topic, day) for topic in TOPICS]
-        if all(by_topic) and all(now - f.stat().st_mtime >= settle_seconds for files in by_topic for f in files):
+        if set(topics) == set(TOPICS) and all(now - t >= settle_seconds for times in topics.values() for t in times):
             days.append(day)
     return days
 
@@ -44,14 +51,19 @@ def complete_days(event_source: EventSourceResource, now: float, settle_seconds:
     minimum_interval_seconds=30,
     default_status=dg.DefaultSensorStatus.STOPPED,
     description=(
-        "Watches the landing folder (AUDIO_DWH_SOURCE=files) and launches daily_job for each day whose "
+        "Watches the landing folder, or the landing bucket when AUDIO_DWH_GCS_LANDING is set "
+        "(AUDIO_DWH_SOURCE=files), and launches daily_job for each day whose "
         "four topics have settled files. The cursor remembers launched days: a day is never launched twice."
     ),
 )
-def landing_sensor(context: dg.SensorEvaluationContext, event_source: EventSourceResource) -> dg.SensorResult:
+def landing_sensor(
+    context: dg.SensorEvaluationContext, event_source: EventSourceResource, gcs: GCSResource
+) -> dg.SensorResult:
     launched = set(json.loads(context.cursor)) if context.cursor else set()
+    bucket = event_source.bucket
+    inventory = bucket.inventory(gcs.get_client()) if bucket else _local_inventory(event_source.landing_path)
     requests = []
-    for day in complete_days(event_source, time.time()):
+    for day in complete_days(inventory, time.time()):
         key = day.isoformat()
         if key in launched or not daily_partitions.has_partition_key(key):
             continue
