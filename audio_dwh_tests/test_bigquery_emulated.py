@@ -13,6 +13,7 @@ import pytest
 import sqlglot
 from google.cloud import bigquery
 
+from audio_dwh.dashboard.assets import daily_dashboard
 from audio_dwh.dbt.assets import dbt_models
 from audio_dwh.events.assets import eventsim_events
 from audio_dwh.orchestration.sensors import SETTLE_SECONDS, complete_days, landing_sensor
@@ -42,7 +43,7 @@ def _settings(home: Path, env: dict[str, str]):
 
 def _materialize(settings, day: str, selection=None) -> dg.ExecuteInProcessResult:
     return dg.materialize(
-        [eventsim_events, *raw_assets, dbt_models],
+        [eventsim_events, *raw_assets, dbt_models, daily_dashboard],
         partition_key=day,
         resources=build_resources(settings),
         instance=dg.DagsterInstance.ephemeral(),
@@ -115,6 +116,9 @@ def test_a_day_lands_in_the_bucket_and_every_table_matches_duckdb(both_runs, emu
         if "dagster/row_count" in e.materialization.metadata
     }
     assert rows["marts/mart_song_play"] == rows["raw/listen_events"] > 100
+    # The dashboard reads the marts where they are: the same page from BigQuery as from DuckDB.
+    duck_page = (duck.reports / f"{DAY}.html").read_text()
+    assert (bq.reports / f"{DAY}.html").read_text() == duck_page and "listens" in duck_page
 
 
 def _client(emulators: Emulators) -> bigquery.Client:

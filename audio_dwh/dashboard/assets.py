@@ -4,6 +4,7 @@ from pathlib import Path
 from typing import Any
 
 import dagster as dg
+from dagster_gcp import BigQueryResource
 
 from audio_dwh.dashboard.report import DayReport, fetch_day, write_report
 from audio_dwh.partitions import daily_partitions, range_backfill, range_metadata, run_days
@@ -27,10 +28,17 @@ MARTS = ["mart_song_play", "mart_song_play_hourly_metrics", "mart_song_play_top_
     ),
 )
 def daily_dashboard(
-    context: dg.AssetExecutionContext, warehouse: WarehouseResource, reports: ReportFolderResource
+    context: dg.AssetExecutionContext,
+    warehouse: WarehouseResource,
+    bigquery: BigQueryResource,
+    reports: ReportFolderResource,
 ) -> dg.MaterializeResult:
-    with warehouse.get_connection() as con:
-        reports_by_day = {day: fetch_day(con, day) for day in run_days(context)}
+    if warehouse.target == "bigquery":
+        with bigquery.get_client() as client:
+            reports_by_day = {day: fetch_day(client, day) for day in run_days(context)}
+    else:
+        with warehouse.get_connection() as con:
+            reports_by_day = {day: fetch_day(con, day) for day in run_days(context)}
     return dg.MaterializeResult(
         metadata=range_metadata({day: _publish(Path(reports.folder), report) for day, report in reports_by_day.items()})
     )
