@@ -116,6 +116,10 @@ def test_a_day_lands_in_the_bucket_and_every_table_matches_duckdb(both_runs, emu
         if "dagster/row_count" in e.materialization.metadata
     }
     assert rows["marts/mart_song_play"] == rows["raw/listen_events"] > 100
+    (landing,) = [e.materialization.metadata for e in result.get_asset_materialization_events()
+                  if e.asset_key.path == ["landing", "eventsim_events"]]  # fmt: skip
+    assert landing["bucket"].value == f"gs://{emulators.bucket}/landing/"
+    assert f"listen_events/date={DAY}/" in landing["files"].value and landing["missing_topics"].value == "none"
     # The dashboard reads the marts where they are: the same page from BigQuery as from DuckDB.
     duck_page = (duck.reports / f"{DAY}.html").read_text()
     assert (bq.reports / f"{DAY}.html").read_text() == duck_page and "listens" in duck_page

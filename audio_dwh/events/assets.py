@@ -26,23 +26,25 @@ def _land_day(
         metadata["dagster/row_count"] = sum(counts.values())
         metadata["events_per_s"] = round(sum(counts.values()) / seconds) if seconds else 0
         metadata.update({f"events/{topic}": n for topic, n in counts.items()})
-    files = {topic: event_source.files(topic, day) for topic in TOPICS}
-    missing = [topic for topic, paths in files.items() if not paths]
-    if missing:
-        context.log.warning(f"No landing files for {day} in: {', '.join(missing)}")
-    metadata["missing_topics"] = ", ".join(missing) or "none"
     bucket = event_source.bucket
     if bucket and event_source.source == "simulator":
         # Generated days go where production's producers put theirs: the landing bucket.
-        metadata["uploaded"] = len(bucket.upload_day(gcs.get_client(), event_source.landing_path, day))
+        bucket.upload_day(gcs.get_client(), event_source.landing_path, day)
+    if bucket:
         metadata["bucket"] = bucket.uri("")
+        files = {t: bucket.day_objects(gcs.get_client(), t, day) for t in TOPICS}
+    else:
+        files = {
+            t: [(p.relative_to(event_source.landing_path).as_posix(), p.stat().st_size)
+                for p in event_source.files(t, day)]
+            for t in TOPICS
+        }  # fmt: skip
+    missing = [topic for topic, found in files.items() if not found]
+    if missing:
+        context.log.warning(f"No landing files for {day} in: {', '.join(missing)}")
+    metadata["missing_topics"] = ", ".join(missing) or "none"
     metadata["files"] = dg.MetadataValue.md(
-        "\n".join(
-            f"- `{p.relative_to(event_source.landing_path)}` ({p.stat().st_size:,} bytes)"
-            for paths in files.values()
-            for p in paths
-        )
-        or "none"
+        "\n".join(f"- `{name}` ({size:,} bytes)" for found in files.values() for name, size in found) or "none"
     )
     return metadata
 

@@ -43,6 +43,15 @@ class GcsLanding:
                 uris.append(self.uri(relative))
         return uris
 
+    def day_objects(self, client: storage.Client, topic: str, day: date) -> list[tuple[str, int]]:
+        """(name relative to the prefix, size) of the day folder's own JSON files for a topic."""
+        folder = self._name(f"{topic}/date={day.isoformat()}/")
+        return [
+            (blob.name[len(self._name("")) :], blob.size or 0)
+            for blob in client.list_blobs(self.bucket, prefix=folder)
+            if "/" not in blob.name[len(folder) :] and ".json" in blob.name
+        ]
+
     def inventory(self, client: storage.Client) -> dict[str, dict[str, list[float]]]:
         """The bucket's landing files: day text -> topic -> each file's last-update time (epoch s)."""
         days: dict[str, dict[str, list[float]]] = {}
@@ -63,12 +72,10 @@ class GcsLanding:
         folder = day_folder(local_landing, topic, day)
         shutil.rmtree(folder, ignore_errors=True)
         folder.mkdir(parents=True)
-        relative = folder.relative_to(local_landing).as_posix() + "/"
+        bucket = client.bucket(self.bucket)
         paths = []
-        for blob in client.list_blobs(self.bucket, prefix=self._name(relative)):
-            name = blob.name[len(self._name(relative)) :]
-            if "/" in name or ".json" not in name:
-                continue  # only the day folder's own JSON files
-            blob.download_to_filename(str(folder / name))
-            paths.append(folder / name)
+        for name, _ in self.day_objects(client, topic, day):
+            path = local_landing / name
+            bucket.blob(self._name(name)).download_to_filename(str(path))
+            paths.append(path)
         return sorted(paths)
