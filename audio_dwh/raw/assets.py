@@ -1,4 +1,4 @@
-"""Raw-layer assets: one per eventsim topic, each loading a day from the landing folder."""
+"""Raw-layer assets: one per eventsim topic, each loading the days of its run from the landing folder or bucket."""
 
 import warnings
 from collections.abc import Iterator
