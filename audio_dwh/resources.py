@@ -19,6 +19,7 @@ from audio_dwh.dbt.project import dbt_project
 from audio_dwh.events.gcs_landing import GcsLanding
 from audio_dwh.events.simulator import DaySimulator, SimulatorConfig, day_folder
 from audio_dwh.settings import Settings
+from audio_dwh.warehouse_sql import Reader
 
 
 class WarehouseResource(DuckDBResource):
@@ -42,6 +43,16 @@ class WarehouseResource(DuckDBResource):
                 yield con
             finally:
                 con.close()
+
+    @contextmanager
+    def reader(self, bigquery: BigQueryResource) -> Iterator[Reader]:
+        """What to read the built layers through: this file, or a client of the BigQuery target."""
+        if self.target == "bigquery":
+            with bigquery.get_client() as client:
+                yield client
+        else:
+            with self.get_connection() as con:
+                yield con
 
     @contextmanager
     def get_connection(self) -> Iterator[duckdb.DuckDBPyConnection]:

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 from datetime import date
 from pathlib import Path
 
@@ -52,16 +53,27 @@ def warehouse(tmp_path: Path):
     con.close()
 
 
-def shared_reference(*parts: str) -> Path:
-    """A path in ../shared/external. CI lays shared/ beside the clone, so there it must exist;
-    elsewhere a missing copy skips the test instead."""
-    path = SHARED.joinpath(*parts)
+def require(path: Path, message: str) -> Path:
+    """A prerequisite the suite's own files install (reference data, emulators, a server): CI must
+    have it, so there its absence fails; elsewhere it skips the test instead."""
     if not path.exists():
-        message = f"reference data not found at {path}"
         if os.environ.get("CI"):
             pytest.fail(message)
         pytest.skip(message)
     return path
+
+
+def shared_reference(*parts: str) -> Path:
+    """A path in ../shared/external, which CI lays beside the clone."""
+    path = SHARED.joinpath(*parts)
+    return require(path, f"reference data not found at {path}")
+
+
+def free_port() -> int:
+    """A TCP port free on the loopback interface right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 def sparkify_files() -> list[Path]:

@@ -19,7 +19,6 @@ import http.server
 import json
 import os
 import shutil
-import socket
 import subprocess
 import threading
 import time
@@ -29,8 +28,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-import pytest
-
+from audio_dwh_tests.conftest import free_port, require
 from audio_dwh_tests.dbt_helpers import throwaway_service_account_key
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -46,19 +44,8 @@ class Emulators:
     storage_root: Path
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _require(path: Path) -> Path:
-    if not path.exists():
-        message = f"{path} not found: `make test` builds the emulator venv {EMULATORS_VENV}"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
-    return path
+    return require(path, f"{path} not found: `make test` builds the emulator venv {EMULATORS_VENV}")
 
 
 class _TokenHandler(http.server.BaseHTTPRequestHandler):
@@ -109,7 +96,7 @@ def google_emulators(
     key = throwaway_service_account_key(
         tmp / "emulated-service-account.json", project, f"http://127.0.0.1:{tokens.server_address[1]}/token"
     )
-    gcs_port, rest_port, grpc_port = _free_port(), _free_port(), _free_port()
+    gcs_port, rest_port, grpc_port = free_port(), free_port(), free_port()
     processes = []
     try:
         gcs_log = tmp / "fake-gcs-server.log"

@@ -5,6 +5,8 @@ import datetime
 import decimal
 import json
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import dagster as dg
@@ -33,11 +35,18 @@ def emulators(tmp_path_factory) -> Emulators:
         yield running
 
 
+@contextmanager
+def _environment(variables: dict[str, str]) -> Iterator[None]:
+    """These variables set for the block only."""
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in variables.items():
+            patch.setenv(name, value)
+        yield
+
+
 def _settings(home: Path, env: dict[str, str]):
     """Settings as the code location reads them, from this environment."""
-    with pytest.MonkeyPatch.context() as patch:
-        for name, value in {"AUDIO_DWH_HOME": str(home), "AUDIO_DWH_USERS": "300", **env}.items():
-            patch.setenv(name, value)
+    with _environment({"AUDIO_DWH_HOME": str(home), "AUDIO_DWH_USERS": "300", **env}):
         return load_settings()
 
 
@@ -82,9 +91,7 @@ def both_runs(emulators, tmp_path_factory):
     duck = _settings(tmp_path_factory.mktemp("duckdb"), {})
     assert _materialize(duck, DAY).success
     bq = _settings(tmp_path_factory.mktemp("bigquery"), emulators.env)
-    with pytest.MonkeyPatch.context() as patch:
-        for name, value in emulators.env.items():
-            patch.setenv(name, value)  # the Google clients and the dbt subprocess read these
+    with _environment(emulators.env):  # the Google clients and the dbt subprocess read these
         result = _materialize(bq, DAY)
     assert result.success
     return duck, bq, result
@@ -151,9 +158,7 @@ def test_bad_lines_in_the_bucket_are_rejected_with_their_line_and_the_good_ones_
     blob = gcs.bucket(emulators.bucket).blob(f"landing/page_view_events/date={DAY}/late-arrivals.json")
     blob.upload_from_string('{"ts": "soon"}\nnot json\n')  # what a producer dropped in
     lenient = type(bq)(**{**bq.__dict__, "reject_threshold": 0.5, "source": "files"})
-    with pytest.MonkeyPatch.context() as patch:
-        for name, value in emulators.env.items():
-            patch.setenv(name, value)
+    with _environment(emulators.env):
         assert _materialize(lenient, DAY, selection=[dg.AssetKey(["raw", "page_view_events"])]).success
     client = _client(emulators)
     rejected = _query(
@@ -189,9 +194,7 @@ def test_the_landing_sensor_watches_the_bucket(both_runs, emulators):
     _, bq, _ = both_runs
     resources = build_resources(bq)
     source = type(resources["event_source"])(**{**resources["event_source"].__dict__, "source": "files"})
-    with pytest.MonkeyPatch.context() as patch:
-        for name, value in emulators.env.items():
-            patch.setenv(name, value)
+    with _environment(emulators.env):
         inventory = source.bucket.inventory(resources["gcs"].get_client())
         with dg.build_sensor_context(resources={"event_source": source, "gcs": resources["gcs"]}) as context:
             result = landing_sensor(context)

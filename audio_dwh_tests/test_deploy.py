@@ -2,7 +2,6 @@
 
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
@@ -15,16 +14,11 @@ import pytest
 from audio_dwh.events.assets import eventsim_events
 from audio_dwh.raw.assets import raw_assets
 from audio_dwh.resources import build_resources
+from audio_dwh_tests.conftest import free_port, require
 
 ROOT = Path(__file__).resolve().parents[1]
 # Debian installs the server's programs under /usr/lib/postgresql/<major>/bin; take the newest.
 POSTGRES_BIN = max(Path("/usr/lib/postgresql").glob("*/bin"), key=lambda p: int(p.parent.name), default=Path("/none"))
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _as_postgres(*command: str) -> list[str]:
@@ -34,9 +28,9 @@ def _as_postgres(*command: str) -> list[str]:
 
 @pytest.fixture
 def postgres():
-    if not (POSTGRES_BIN / "initdb").exists():
-        message = f"PostgreSQL not found in {POSTGRES_BIN}: `make test` installs Debian's postgresql"
-        pytest.fail(message) if os.environ.get("CI") else pytest.skip(message)
+    require(
+        POSTGRES_BIN / "initdb", f"PostgreSQL not found in {POSTGRES_BIN}: `make test` installs Debian's postgresql"
+    )
     # Not under pytest's tmp_path: the postgres user must be able to reach the folder.
     folder = Path(tempfile.mkdtemp(prefix="audio-dwh-postgres-"))
     data, sockets = folder / "pgdata", folder / "pgsock"
@@ -46,7 +40,7 @@ def postgres():
             shutil.chown(path, "postgres")
     subprocess.run(_as_postgres(str(POSTGRES_BIN / "initdb"), "-D", str(data), "-U", "dagster", "--auth=trust"),
                    check=True, capture_output=True)  # fmt: skip
-    port = _free_port()
+    port = free_port()
     server = subprocess.Popen(
         _as_postgres(str(POSTGRES_BIN / "postgres"), "-D", str(data), "-p", str(port), "-h", "127.0.0.1",
                      "-k", str(sockets)),

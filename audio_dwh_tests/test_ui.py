@@ -3,7 +3,6 @@
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -18,6 +17,7 @@ from playwright.sync_api import sync_playwright
 from audio_dwh.definitions import defs
 from audio_dwh.events.contract import TOPICS
 from audio_dwh.quality.raw_checks import RAW_CHECKS
+from audio_dwh_tests.conftest import free_port
 from audio_dwh_tests.test_cli import ROOT, audio_dwh
 
 RAW_CHECK_NAMES = [c.name for c in RAW_CHECKS]
@@ -44,12 +44,6 @@ QUERY = """{
   assetNodes { assetKey { path } groupName dependencyKeys { path } }
   runsOrError { ... on Runs { results { jobName status tags { key value } } } }
 }"""
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _graphql(port: int, query: str, variables: dict | None = None) -> dict:
@@ -145,7 +139,7 @@ def _screenshot_asset_graph(port: int) -> None:
 def test_dev_serves_the_assets_and_the_cli_runs_on_loopback(tmp_path: Path):
     done = audio_dwh(tmp_path, "run", "--start", "2026-11-02", "--end", "2026-11-02", "--users", "150")
     assert done.returncode == 0, done.stdout + done.stderr
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "AUDIO_DWH_HOME": str(tmp_path), "AUDIO_DWH_USERS": "150"}
     env.pop("DAGSTER_HOME", None)
     log = open(tmp_path / "dev.log", "w")

@@ -33,12 +33,8 @@ def daily_dashboard(
     bigquery: BigQueryResource,
     reports: ReportFolderResource,
 ) -> dg.MaterializeResult:
-    if warehouse.target == "bigquery":
-        with bigquery.get_client() as client:
-            reports_by_day = {day: fetch_day(client, day) for day in run_days(context)}
-    else:
-        with warehouse.get_connection() as con:
-            reports_by_day = {day: fetch_day(con, day) for day in run_days(context)}
+    with warehouse.reader(bigquery) as reader:
+        reports_by_day = {day: fetch_day(reader, day) for day in run_days(context)}
     return dg.MaterializeResult(
         metadata=range_metadata({day: _publish(Path(reports.folder), report) for day, report in reports_by_day.items()})
     )

@@ -8,13 +8,11 @@ from __future__ import annotations
 
 import html
 import math
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-import duckdb
-from google.cloud import bigquery
+from audio_dwh.warehouse_sql import Reader, fetch, table
 
 PALETTE = ["#1db954", "#2e77d0", "#f59b23", "#e8115b", "#8d67ab", "#27856a", "#ba5d07", "#477d95", "#dc148c",
            "#509bf5", "#b3b3b3"]  # fmt: skip
@@ -44,31 +42,27 @@ class DayReport:
         return self.top_songs[0] if self.top_songs else None
 
 
-def _runner(source: duckdb.DuckDBPyConnection | bigquery.Client) -> tuple[Callable[[str], list[tuple]], str]:
-    """How to run a query on the warehouse, and what the marts schema is called there."""
-    if isinstance(source, duckdb.DuckDBPyConnection):
-        return (lambda sql: source.execute(sql).fetchall()), "marts"
-    return (lambda sql: [tuple(row.values()) for row in source.query(sql).result()]), f"`{source.project}.marts`"
-
-
-def fetch_day(source: duckdb.DuckDBPyConnection | bigquery.Client, day: date) -> DayReport:
+def fetch_day(reader: Reader, day: date) -> DayReport:
     """The day's figures from the marts, on DuckDB or BigQuery (the same SQL on both)."""
-    query, marts = _runner(source)
     the_day = f"DATE '{day.isoformat()}'"  # a date object: safe as a literal
-    ((total, songs, users),) = query(
+    ((total, songs, users),) = fetch(
+        reader,
         f"""SELECT count(*), count(DISTINCT concat(song_name, '||', song_artist)), count(DISTINCT user_id)
-            FROM {marts}.mart_song_play WHERE play_start_date = {the_day}"""
+            FROM {table(reader, "marts", "mart_song_play")} WHERE play_start_date = {the_day}""",
     )
     by_hour = {
         hour: (plays, uniq_users)
-        for hour, plays, uniq_users in query(
-            f"""SELECT play_hour, plays, uniq_users FROM {marts}.mart_song_play_hourly_metrics
-                WHERE play_date = {the_day} ORDER BY play_hour"""
+        for hour, plays, uniq_users in fetch(
+            reader,
+            f"""SELECT play_hour, plays, uniq_users FROM {table(reader, "marts", "mart_song_play_hourly_metrics")}
+                WHERE play_date = {the_day} ORDER BY play_hour""",
         )
     }
-    top = query(
-        f"""SELECT rank, song_name, song_artist, uniq_users, plays FROM {marts}.mart_song_play_top_10_songs
-            WHERE play_date = {the_day} ORDER BY rank"""
+    top = fetch(
+        reader,
+        f"""SELECT rank, song_name, song_artist, uniq_users, plays
+            FROM {table(reader, "marts", "mart_song_play_top_10_songs")}
+            WHERE play_date = {the_day} ORDER BY rank""",
     )
     return DayReport(
         day=day,

@@ -15,6 +15,7 @@ from audio_dwh.dbt.project import dbt_project, prepare_manifest
 from audio_dwh.partitions import daily_partitions, range_backfill
 from audio_dwh.quality.freshness import FRESHNESS_POLICY
 from audio_dwh.resources import WarehouseResource
+from audio_dwh.warehouse_sql import fetch, table
 
 # dbt folder -> Dagster layer (asset key prefix and group).
 LAYERS = {"staging": "staging", "raw_vault": "vault", "marts": "marts"}
@@ -74,41 +75,22 @@ def dbt_models(
     # Counted once dbt has exited and released the file (dagster-dbt's fetch_row_counts would open
     # DuckDB inside this process with another configuration, locking out the next loads).
     nodes = invocation.manifest["nodes"]
-    counted = [
-        (event, nodes[event.metadata["unique_id"].value])
+    tables = {
+        event.output_name: nodes[event.metadata["unique_id"].value]
         for event in events
         if isinstance(event, dg.Output) and "unique_id" in event.metadata
-    ]
-    queries = {
-        event.output_name: (
-            f"{{table}} WHERE {node['config'].get('meta', {}).get('day_column', 'load_date')} BETWEEN "
-            f"DATE '{days['min_date']}' AND DATE '{days['max_date']}'",  # validated partition days
-            node["schema"],
-            node["alias"],
-        )
-        for event, node in counted
     }
-    rows = _count_rows(warehouse, bigquery, queries)
+    with warehouse.reader(bigquery) as reader:
+        rows = {
+            name: fetch(
+                reader,
+                f"SELECT count(*) FROM {table(reader, node['schema'], node['alias'])} "
+                f"WHERE {node['config'].get('meta', {}).get('day_column', 'load_date')} "
+                f"BETWEEN DATE '{days['min_date']}' AND DATE '{days['max_date']}'",  # validated partition days
+            )[0][0]
+            for name, node in tables.items()
+        }
     for event in events:
         if isinstance(event, dg.Output) and event.output_name in rows:
             event = event.with_metadata({**event.metadata, "dagster/row_count": rows[event.output_name]})
         yield event
-
-
-def _count_rows(
-    warehouse: WarehouseResource, bigquery: BigQueryResource, queries: dict[str, tuple[str, str, str]]
-) -> dict[str, int]:
-    """count(*) of each (filter, schema, table) on the warehouse's engine, after dbt has exited."""
-    if warehouse.target == "bigquery":
-        with bigquery.get_client() as client:
-            return {
-                name: next(iter(client.query(
-                    "SELECT count(*) FROM " + where.format(table=f"`{client.project}.{schema}.{table}`")
-                ).result()))[0]
-                for name, (where, schema, table) in queries.items()
-            }  # fmt: skip
-    with warehouse.get_connection() as con:
-        return {
-            name: con.execute("SELECT count(*) FROM " + where.format(table=f'"{schema}"."{table}"')).fetchall()[0][0]
-            for name, (where, schema, table) in queries.items()
-        }

@@ -6,6 +6,7 @@ from typing import Any
 
 import dagster as dg
 from dagster_gcp import GCSResource
+from google.cloud import storage
 
 from audio_dwh.events.contract import TOPICS
 from audio_dwh.events.simulator import write_day
@@ -16,7 +17,7 @@ LANDING_KEY = dg.AssetKey(["landing", "eventsim_events"])
 
 
 def _land_day(
-    context: dg.AssetExecutionContext, event_source: EventSourceResource, gcs: GCSResource, day: date
+    context: dg.AssetExecutionContext, event_source: EventSourceResource, gcs_client: storage.Client | None, day: date
 ) -> dict:
     metadata: dict[str, Any] = {"source": event_source.source, "day": day.isoformat()}
     if event_source.source == "simulator":
@@ -29,10 +30,10 @@ def _land_day(
     bucket = event_source.bucket
     if bucket and event_source.source == "simulator":
         # Generated days go where production's producers put theirs: the landing bucket.
-        bucket.upload_day(gcs.get_client(), event_source.landing_path, day)
+        bucket.upload_day(gcs_client, event_source.landing_path, day)
     if bucket:
         metadata["bucket"] = bucket.uri("")
-        files = {t: bucket.day_objects(gcs.get_client(), t, day) for t in TOPICS}
+        files = {t: bucket.day_objects(gcs_client, t, day) for t in TOPICS}
     else:
         files = {
             t: [(p.relative_to(event_source.landing_path).as_posix(), p.stat().st_size)
@@ -65,6 +66,7 @@ def _land_day(
 def eventsim_events(
     context: dg.AssetExecutionContext, event_source: EventSourceResource, gcs: GCSResource
 ) -> dg.MaterializeResult:
+    gcs_client = gcs.get_client() if event_source.bucket else None
     return dg.MaterializeResult(
-        metadata=range_metadata({day: _land_day(context, event_source, gcs, day) for day in run_days(context)})
+        metadata=range_metadata({day: _land_day(context, event_source, gcs_client, day) for day in run_days(context)})
     )

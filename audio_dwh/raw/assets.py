@@ -2,6 +2,7 @@
 
 import warnings
 from collections.abc import Iterator
+from contextlib import nullcontext
 from datetime import date
 from typing import Any
 
@@ -123,19 +124,20 @@ def build_raw_asset(topic: Topic) -> dg.AssetsDefinition:
         if warehouse.target == "bigquery" and bucket is None:
             raise ValueError("the bigquery target loads from the landing bucket: set AUDIO_DWH_GCS_LANDING")
         metadata, evaluations = {}, []
-        with warehouse.raw_connection() as con:
+        gcs_client = gcs.get_client() if bucket else None
+        publishing = bigquery.get_client() if warehouse.target == "bigquery" else nullcontext()
+        with warehouse.raw_connection() as con, publishing as client:
             # Days in order, each replaced in its own transaction, so the volume check of a day
             # sees the days before it; a failing day fails the run (days before it stay loaded and
             # a re-run replaces them with the same rows).
             for day in run_days(context):
                 if bucket:
-                    files = bucket.download_day(gcs.get_client(), topic.name, day, event_source.landing_path)
+                    files = bucket.download_day(gcs_client, topic.name, day, event_source.landing_path)
                 else:
                     files = event_source.files(topic.name, day)
                 result = load_day(con, topic, day, files, event_source.landing_path, threshold)
-                if warehouse.target == "bigquery":
-                    with bigquery.get_client() as client:
-                        publish_day(con, client, gcs.get_client(), bucket, topic, day)
+                if client is not None:
+                    publish_day(con, client, gcs_client, bucket, topic, day)
                 if result.unknown_fields:
                     context.log.warning(
                         f"{topic.name} {day}: unknown fields ignored: {', '.join(result.unknown_fields)}"
