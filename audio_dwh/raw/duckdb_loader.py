@@ -83,20 +83,21 @@ def ensure_raw_tables(con: duckdb.DuckDBPyConnection, topics: list[Topic]) -> No
     con.execute(f"CREATE TABLE IF NOT EXISTS {REJECTED_TABLE} ({columns})")
 
 
-def _typed(f: Field, value: str, json_type: str) -> str:
-    """SQL giving the field's typed value, NULL when absent, null or of the wrong JSON type."""
+def _typed(f: Field, text: str, json_type: str) -> str:
+    """SQL giving the field's typed value from its JSON text and type, NULL when absent, null or of
+    the wrong JSON type (a string "123" is not a long). Casts from text: no JSON parsing here."""
     if f.type in (FieldType.LONG, FieldType.INT):
         target = SQL_TYPES[f.type]
         return (
-            f"CASE WHEN {json_type} IN ('BIGINT', 'UBIGINT') THEN TRY_CAST({value} AS {target}) "
-            f"WHEN {json_type} = 'DOUBLE' AND TRY_CAST({value} AS DOUBLE) = floor(TRY_CAST({value} AS DOUBLE)) "
-            f"THEN TRY_CAST(TRY_CAST({value} AS DOUBLE) AS {target}) END"
+            f"CASE WHEN {json_type} IN ('BIGINT', 'UBIGINT') THEN TRY_CAST({text} AS {target}) "
+            f"WHEN {json_type} = 'DOUBLE' AND TRY_CAST({text} AS DOUBLE) = floor(TRY_CAST({text} AS DOUBLE)) "
+            f"THEN TRY_CAST(TRY_CAST({text} AS DOUBLE) AS {target}) END"
         )
     if f.type == FieldType.DOUBLE:
-        return f"CASE WHEN {json_type} IN ('BIGINT', 'UBIGINT', 'DOUBLE') THEN TRY_CAST({value} AS DOUBLE) END"
+        return f"CASE WHEN {json_type} IN ('BIGINT', 'UBIGINT', 'DOUBLE') THEN TRY_CAST({text} AS DOUBLE) END"
     if f.type == FieldType.BOOLEAN:
-        return f"CASE WHEN {json_type} = 'BOOLEAN' THEN TRY_CAST({value} AS BOOLEAN) END"
-    return f"CASE WHEN {json_type} = 'VARCHAR' THEN json_extract_string({value}, '$') END"
+        return f"CASE WHEN {json_type} = 'BOOLEAN' THEN TRY_CAST({text} AS BOOLEAN) END"
+    return f"CASE WHEN {json_type} = 'VARCHAR' THEN {text} END"
 
 
 def _json_type_name(json_type: str) -> str:
@@ -108,60 +109,64 @@ def _json_type_name(json_type: str) -> str:
 
 
 def _validation_sql(topic: Topic, day: date) -> str:
-    """One SELECT over _numbered lines: typed columns plus the first reason a line is bad."""
+    """One SELECT over _numbered lines: typed columns plus the first reason a line is bad.
+
+    Each step is its own CTE so that every field's JSON text, JSON type and typed value is computed
+    once per line and then only compared (inlined, the reasons re-parsed each value up to four times).
+    """
     paths = ", ".join(sql_string(f"$.{quote(f.name)}") for f in topic.fields)
-    typed, reasons = [], []
+    values, typed, reasons = [], [], []
     for i, f in enumerate(topic.fields, start=1):
-        value, json_type = f"vals[{i}]", f"json_type(vals[{i}])"
-        name = quote(f.name)
+        name, value, json_type = quote(f.name), f"_v{i}", f"_t{i}"
+        values.append(f"texts[{i}] AS {value}, types[{i}] AS {json_type}")
         typed.append(f"{_typed(f, value, json_type)} AS {name}")
         absent = f"({value} IS NULL OR {json_type} = 'NULL')"
         if f.required:
             reasons.append(f"WHEN {absent} THEN 'required field {f.name} is missing or null'")
         reasons.append(
-            f"WHEN NOT {absent} AND ({_typed(f, value, json_type)}) IS NULL "
+            f"WHEN NOT {absent} AND {name} IS NULL "
             f"THEN 'field {f.name}: expected {f.type.value}, got ' || {_json_type_name(json_type)}"
         )
         if f.type == FieldType.STRING:
             reasons.append(
-                f"WHEN length(json_extract_string({value}, '$')) > {MAX_STRING_CHARS} "
-                f"THEN 'field {f.name}: ' || length(json_extract_string({value}, '$')) "
-                f"|| ' characters, over the {MAX_STRING_CHARS} limit'"
+                f"WHEN length({name}) > {MAX_STRING_CHARS} "
+                f"THEN 'field {f.name}: ' || length({name}) || ' characters, over the {MAX_STRING_CHARS} limit'"
             )
     start = datetime(day.year, day.month, day.day, tzinfo=UTC)
     start_ms = int(start.timestamp() * 1000)
     end_ms = int((start + timedelta(days=1)).timestamp() * 1000)
     key = ", ".join(f"CAST({quote(k)} AS VARCHAR)" for k in EVENT_KEY)
+    columns = ", ".join(quote(f.name) for f in topic.fields)
     return f"""
         WITH parsed AS (
-            SELECT source_file, line_number, line, encoding_error,
-                   json_valid(line) AS is_json,
-                   CASE WHEN json_valid(line) AND json_type(line) = 'OBJECT'
-                        THEN json_extract(line, [{paths}]) END AS vals
+            SELECT source_file, line_number, line, encoding_error, json_valid(line) AS is_json
             FROM _numbered
+        ), objects AS (
+            -- two parses per line: every field's JSON type, and its text (strings unescaped)
+            SELECT *, CASE WHEN is_object THEN json_type(line, [{paths}]) END AS types,
+                      CASE WHEN is_object THEN json_extract_string(line, [{paths}]) END AS texts
+            FROM (SELECT *, is_json AND regexp_matches(line, '^\\s*[{{]') AS is_object FROM parsed)
+        ), fields AS (
+            SELECT source_file, line_number, line, encoding_error, is_json, is_object, {", ".join(values)}
+            FROM objects
         ), typed AS (
-            SELECT source_file, line_number, line, {", ".join(typed)},
+            SELECT *, {", ".join(typed)}
+            FROM fields
+        ), judged AS (
+            SELECT source_file, line_number, line, {columns},
                    CASE
                        WHEN encoding_error IS NOT NULL THEN encoding_error
                        WHEN line IS NULL OR trim(line) = '' THEN 'blank line'
                        WHEN NOT is_json THEN 'invalid JSON'
-                       WHEN vals IS NULL THEN 'not a JSON object'
+                       WHEN NOT is_object THEN 'not a JSON object'
                        {" ".join(reasons)}
+                       WHEN "ts" < {start_ms} OR "ts" >= {end_ms}
+                       THEN 'ts ' || "ts" || ' outside partition day {day.isoformat()}'
                    END AS reason
-            FROM parsed
-        ), dated AS (
-            SELECT * REPLACE (
-                CASE WHEN reason IS NULL AND ("ts" < {start_ms} OR "ts" >= {end_ms})
-                     THEN 'ts ' || "ts" || ' outside partition day {day.isoformat()}'
-                     ELSE reason END AS reason)
             FROM typed
         )
-        SELECT *,
-               CASE WHEN reason IS NULL THEN md5(concat_ws('|', {key})) END AS event_id,
-               CASE WHEN reason IS NULL THEN row_number() OVER (
-                   PARTITION BY reason IS NULL, md5(concat_ws('|', {key}))
-                   ORDER BY source_file, line_number) END AS occurrence
-        FROM dated
+        SELECT *, CASE WHEN reason IS NULL THEN md5(concat_ws('|', {key})) END AS event_id
+        FROM judged
     """
 
 
@@ -184,22 +189,29 @@ def _read_lines(con: duckdb.DuckDBPyConnection, files: list[Path], landing: Path
                 filename = true, max_line_size = {MAX_LINE_BYTES},
                 store_rejects = true, rejects_table = '_reject_errors', rejects_scan = '_reject_scans')"""
     )
-    # Good lines are numbered in file order; a good line's real number is its rank among good
-    # lines plus the rejected lines before it (reject j of a file precedes line - j good lines).
+    # Good lines are numbered in file order (read_csv keeps it: files in list order, lines in file
+    # order). A good line's real number is its rank among the file's good lines plus the rejected
+    # lines before it (reject j of a file precedes line - j good lines); with no rejects, the rank.
     con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE _rejects AS
-            SELECT *, row_number() OVER (PARTITION BY filename ORDER BY line) AS ordinal
-            FROM (SELECT s.file_path AS filename, e.line,
-                         first(e.csv_line) AS line_text, first(e.error_type) AS error_type
-                  FROM _reject_errors e JOIN _reject_scans s USING (scan_id, file_id)
-                  GROUP BY s.file_path, e.line);
-            INSERT INTO _numbered
-            SELECT replace(g.filename, {sql_string(prefix)}, ''),
-                   g.rank + (SELECT count(*) FROM _rejects r
-                             WHERE r.filename = g.filename AND r.line - r.ordinal < g.rank),
-                   g.line, NULL
-            FROM (SELECT filename, line, row_number() OVER (PARTITION BY filename ORDER BY rowid) AS rank
-                  FROM _lines) g;
+        """CREATE OR REPLACE TEMP TABLE _rejects AS
+           SELECT *, row_number() OVER (PARTITION BY filename ORDER BY line) AS ordinal
+           FROM (SELECT s.file_path AS filename, e.line,
+                        first(e.csv_line) AS line_text, first(e.error_type) AS error_type
+                 FROM _reject_errors e JOIN _reject_scans s USING (scan_id, file_id)
+                 GROUP BY s.file_path, e.line)"""
+    )
+    has_rejects = con.execute("SELECT count(*) FROM _rejects").fetchall()[0][0] > 0
+    rejects_before = (
+        "(SELECT count(*) FROM _rejects r WHERE r.filename = g.filename AND r.line - r.ordinal < g.rank)"
+        if has_rejects
+        else "0"
+    )
+    con.execute(
+        f"""INSERT INTO _numbered
+            SELECT replace(g.filename, {sql_string(prefix)}, ''), g.rank + {rejects_before}, g.line, NULL
+            FROM (SELECT l.filename, l.line, l.rowid - first_rows.first_row + 1 AS rank
+                  FROM _lines l JOIN (SELECT filename, min(rowid) AS first_row FROM _lines GROUP BY filename)
+                       AS first_rows USING (filename)) g;
             INSERT INTO _numbered
             SELECT replace(filename, {sql_string(prefix)}, ''), line, ltrim(line_text, chr(13) || chr(10)),
                    CASE error_type WHEN 'INVALID ENCODING' THEN 'invalid UTF-8'
@@ -221,9 +233,13 @@ def load_day(
     ensure_raw_tables(con, [topic])
     _read_lines(con, files, landing)
     con.execute(f"CREATE OR REPLACE TEMP TABLE _checked AS {_validation_sql(topic, day)}")
+    # An event on more than one line keeps its first line (file order); the others are rejected.
     con.execute(
         """UPDATE _checked SET reason = 'duplicate event: same sessionId, itemInSession and ts as an earlier line'
-           WHERE occurrence > 1"""
+           FROM (SELECT event_id, min((source_file, line_number)) AS first_line FROM _checked
+                 WHERE event_id IS NOT NULL GROUP BY event_id HAVING count(*) > 1) AS repeated
+           WHERE _checked.event_id = repeated.event_id
+             AND (_checked.source_file, _checked.line_number) <> repeated.first_line"""
     )
     lines, rejected = con.execute("SELECT count(*), count(reason) FROM _checked").fetchall()[0]
     top_reasons = con.execute(
@@ -265,7 +281,7 @@ def load_day(
         con.execute(
             f"""INSERT INTO {table_name(topic)} ({columns}, {load_columns})
                 SELECT {columns}, event_id, source_file, line_number, now()::TIMESTAMP, ?::DATE
-                FROM _checked WHERE reason IS NULL ORDER BY "ts", source_file, line_number""",
+                FROM _checked WHERE reason IS NULL""",
             [day],
         )
         con.execute(f"DELETE FROM {REJECTED_TABLE} WHERE topic = ? AND partition_date = ?", [topic.name, day])
