@@ -27,6 +27,13 @@
     {%- set adapter_round = adapter.dispatch('repair_encoding_round', 'audio_dwh') -%}
     {{ adapter_round(adapter_round(column)) }}
 {%- endmacro %}
+{#- Whether text is plain ASCII: as many bytes as characters. -#}
+{% macro is_ascii(column) -%}
+    {{ return(adapter.dispatch('is_ascii', 'audio_dwh')(column)) }}
+{%- endmacro %}
+{% macro default__is_ascii(x) -%} strlen({{ x }}) = length({{ x }}) {%- endmacro %}
+{% macro bigquery__is_ascii(x) -%} byte_length({{ x }}) = char_length({{ x }}) {%- endmacro %}
+
 {% macro default__repair_encoding_round(x) -%}
     case when regexp_matches({{ x }}, '[\x{80}-\x{FF}]') and not regexp_matches({{ x }}, '[^\x{00}-\x{FF}]')
          then coalesce(try(decode(unhex(array_to_string(

@@ -29,12 +29,23 @@
         {{ audio_dwh.epoch_ms_to_timestamp('ts') }} as effective_from_ts
 {%- endmacro %}
 
-{#- Song columns of a NextSong event, with eventsim's double encoding repaired. -#}
+{#- Song columns of a NextSong event, with eventsim's double encoding repaired. The repair is costly
+    per value and few names need it, so it runs once per distinct non-ASCII name (song_repairs). -#}
 {% macro song_columns() -%}
-        nullif(trim({{ audio_dwh.repair_double_encoding('song') }}), '') as song_name,
-        nullif(trim({{ audio_dwh.repair_double_encoding('artist') }}), '') as artist_name,
+        nullif(trim(coalesce(song_repair.repaired, events.song)), '') as song_name,
+        nullif(trim(coalesce(artist_repair.repaired, events.artist)), '') as artist_name,
         duration as song_played_sec,
         cast(round(duration * 1000) as bigint) as song_played_ms
+{%- endmacro %}
+
+{#- The joins song_columns() reads: each distinct non-ASCII song and artist name with its repair. -#}
+{% macro song_repairs(events) -%}
+    {%- for column, alias in [('song', 'song_repair'), ('artist', 'artist_repair')] %}
+left join (
+    select {{ column }} as original, {{ audio_dwh.repair_double_encoding(column) }} as repaired
+    from (select distinct {{ column }} from {{ events }} where not {{ audio_dwh.is_ascii(column) }}) as names
+) as {{ alias }} on {{ alias }}.original = {{ events }}.{{ column }}
+    {%- endfor %}
 {%- endmacro %}
 
 {#- Hash keys every topic's staging model carries: user, plan, session, device, place. -#}

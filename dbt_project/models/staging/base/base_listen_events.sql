@@ -1,8 +1,13 @@
 {{ config(materialized='ephemeral') }}
 
+with events as (
+    select * from {{ source('raw', 'listen_events') }}
+    where {{ load_window() }}
+)
+
 select
     {{ event_columns('listen_events') }},
     auth,
     {{ song_columns() }}
-from {{ source('raw', 'listen_events') }}
-where {{ load_window() }}
+from events
+{{- song_repairs('events') }}

@@ -1,5 +1,10 @@
 {{ config(materialized='ephemeral') }}
 
+with events as (
+    select * from {{ source('raw', 'page_view_events') }}
+    where {{ load_window() }}
+)
+
 select
     {{ event_columns('page_view_events') }},
     auth,
@@ -7,5 +12,5 @@ select
     upper(trim(method)) as http_method,
     status as http_status,
     {{ song_columns() }}
-from {{ source('raw', 'page_view_events') }}
-where {{ load_window() }}
+from events
+{{- song_repairs('events') }}
