@@ -10,12 +10,12 @@ from pathlib import Path
 
 import dagster as dg
 import duckdb
-from dagster_dbt import DbtCliResource
 from dagster_duckdb import DuckDBResource
 from dagster_gcp import BigQueryResource, GCSResource
 
 from audio_dwh.dates import parse_day
 from audio_dwh.dbt.project import dbt_project
+from audio_dwh.dbt.resource import DbtCli
 from audio_dwh.events.gcs_landing import GcsLanding
 from audio_dwh.events.simulator import DaySimulator, SimulatorConfig, day_folder
 from audio_dwh.settings import Settings
@@ -120,7 +120,7 @@ def build_resources(settings: Settings) -> dict[str, dg.ConfigurableResource]:
         "gcs": LazyGCSResource(project=settings.bq_project),
         # The venv's dbt, whether or not the venv is on PATH (make runs .venv/bin/audio-dwh directly).
         "reports": ReportFolderResource(folder=str(settings.reports)),
-        "dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=str(Path(sys.executable).with_name("dbt"))),
+        "dbt": DbtCli(project_dir=dbt_project, dbt_executable=str(Path(sys.executable).with_name("dbt"))),
         "event_source": EventSourceResource(
             landing=str(settings.landing),
             source=settings.source,

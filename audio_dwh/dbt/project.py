@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -11,6 +12,8 @@ from pathlib import Path
 from dagster_dbt import DbtProject
 
 DBT_PROJECT_DIR = Path(__file__).resolve().parents[2] / "dbt_project"
+
+PARTIAL_PARSE = "partial_parse.msgpack"
 
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
 
@@ -45,3 +48,19 @@ def prepare_manifest(project: DbtProject = dbt_project) -> Path:
         if done.returncode != 0:
             raise RuntimeError(f"dbt parse failed in {project.project_dir}:\n{done.stdout}{done.stderr}")
     return manifest
+
+
+def keep_partial_parse(run_target: Path, project_target: Path | None = None) -> None:
+    """Keep a finished run's parse state for the next run.
+
+    dagster-dbt gives every run a target folder of its own and seeds it with the project's
+    partial_parse.msgpack; the one `dbt parse` wrote above was made under another profile (the
+    warehouse file comes from the environment), so without this every run parses the whole project
+    again. Replaced atomically: another process may be copying it.
+    """
+    state = run_target / PARTIAL_PARSE
+    if state.exists():
+        kept = (project_target or dbt_project.project_dir / dbt_project.target_path) / PARTIAL_PARSE
+        temporary = kept.with_name(f".{PARTIAL_PARSE}.{os.getpid()}")
+        shutil.copyfile(state, temporary)
+        os.replace(temporary, kept)

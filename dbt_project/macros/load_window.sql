@@ -1,29 +1,42 @@
-{#- The days a run loads: vars min_date / max_date (YYYY-MM-DD, inclusive), set by Dagster from the
-    partition range. Without them every day is read (a plain `dbt build`). -#}
+{#- The days a run loads, inclusive, YYYY-MM-DD: vars min_date / max_date (by hand), else the
+    environment's AUDIO_DWH_MIN_DATE / AUDIO_DWH_MAX_DATE (Dagster sets these from the partition
+    range: unlike a change of --vars, a change of environment lets dbt keep its partial parse).
+    Neither: every day is read. Returns [min, max] or none. -#}
+{% macro load_window_days() -%}
+    {%- if var('min_date', none) -%}
+        {%- set days = [var('min_date'), var('max_date', var('min_date'))] -%}
+    {%- elif env_var('AUDIO_DWH_MIN_DATE', '') -%}
+        {%- set days = [env_var('AUDIO_DWH_MIN_DATE'), env_var('AUDIO_DWH_MAX_DATE', '') or env_var('AUDIO_DWH_MIN_DATE')] -%}
+    {%- else -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- for day in days -%}
+        {%- if not modules.re.fullmatch('[0-9]{4}-[0-9]{2}-[0-9]{2}', day | string) -%}
+            {{ exceptions.raise_compiler_error("min_date / max_date must be YYYY-MM-DD, got " ~ day) }}
+        {%- endif -%}
+    {%- endfor -%}
+    {{ return([days[0] | string, days[1] | string]) }}
+{%- endmacro %}
+
+{#- A filter keeping the rows whose column falls in the run's days. -#}
 {% macro load_window(column='partition_date') -%}
-    {%- set min_date = var('min_date', none) -%}
-    {%- set max_date = var('max_date', min_date) -%}
-    {%- if min_date is none -%}
+    {%- set days = audio_dwh.load_window_days() -%}
+    {%- if days is none -%}
         true
     {%- else -%}
-        {%- for day in [min_date, max_date] -%}
-            {%- if not modules.re.fullmatch('[0-9]{4}-[0-9]{2}-[0-9]{2}', day | string) -%}
-                {{ exceptions.raise_compiler_error("min_date / max_date must be YYYY-MM-DD, got " ~ day) }}
-            {%- endif -%}
-        {%- endfor -%}
-        {{ column }} between cast('{{ min_date }}' as date) and cast('{{ max_date }}' as date)
+        {{ column }} between cast('{{ days[0] }}' as date) and cast('{{ days[1] }}' as date)
     {%- endif -%}
 {%- endmacro %}
 
 {#- The window's days as BigQuery date literals, for a static insert_overwrite (dbt then replaces
     exactly these partitions, with no query to find them); none without a window (dynamic). -#}
 {% macro load_window_partitions() -%}
-    {%- set min_date = var('min_date', none) -%}
-    {%- if min_date is none -%}
+    {%- set window = audio_dwh.load_window_days() -%}
+    {%- if window is none -%}
         {{ return(none) }}
     {%- endif -%}
-    {%- set first = modules.datetime.date.fromisoformat(min_date | string) -%}
-    {%- set last = modules.datetime.date.fromisoformat(var('max_date', min_date) | string) -%}
+    {%- set first = modules.datetime.date.fromisoformat(window[0]) -%}
+    {%- set last = modules.datetime.date.fromisoformat(window[1]) -%}
     {%- set days = [] -%}
     {%- for offset in range((last - first).days + 1) -%}
         {%- do days.append("date('" ~ (first + modules.datetime.timedelta(days=offset)).isoformat() ~ "')") -%}
