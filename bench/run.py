@@ -1,62 +1,168 @@
-"""`make bench`: performance figures measured in one run, written to bench/results/latest.{json,md}.
+"""`make bench`: what a day of data costs, against the physical floor, measured in one run.
 
-Figures so far: the simulator's events/s (eventsim's own README reports 115k-147k events/s) and the
-raw loader's events/s into DuckDB. Usage: python -m bench.run [--users N] [--day YYYY-MM-DD]
+Steps, each a child process timed from here, with its peak memory (RSS of its whole process tree):
+  1. simulate the big day (day 1, about a million events at the default scale), the history (days
+     2-29, --history-users) and day 30 (big again);
+  2. an empty day end to end: `audio-dwh run` for a day with no landing files (creates the tables);
+  3. day 1 through Dagster: the raw layer (landing inventory + the four loads + their checks), then
+     raw -> vault -> marts (the dbt models + tests as Dagster assets); the same dbt work by plain
+     `dbt build` on a copy of the warehouse taken between the two (the orchestration overhead);
+  4. the floor: bench/floor.sql, one hand-written DuckDB script doing the same work on the same files;
+  5. days 2-29 through Dagster as one range run each layer, then day 30 like day 1: does a day get
+     slower as history grows? (compared per event, since the two days differ a little in size).
+
+Writes bench/results/latest.json and latest.md. Usage: python -m bench.run [--users N] [--history-users N]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
+import shutil
+import sys
 import tempfile
-import time
+from datetime import date, timedelta
 from pathlib import Path
 
-import duckdb
+import psutil
 
-from audio_dwh.dates import parse_day
-from audio_dwh.events.contract import TOPICS
-from audio_dwh.events.simulator import DaySimulator, SimulatorConfig, write_day
-from audio_dwh.raw.duckdb_loader import load_day
+from bench.measure import Measured, run
 
 RESULTS = Path(__file__).parent / "results"
+PROJECT = Path(__file__).resolve().parents[1]
 EVENTSIM_EVENTS_PER_S = 115_000
+# Partitions end yesterday: benchmark days lie in the past, Monday day 1 to Tuesday day 30.
+START_DATE = date(2026, 10, 1)
+EMPTY_DAY = date(2026, 10, 4)
+DAY_1 = date(2026, 10, 5)
+HISTORY_DAYS = 28
+
+
+def _step(env: dict[str, str], *args: object) -> Measured:
+    return run([sys.executable, "-m", "bench.step", *map(str, args)], env=env, cwd=str(PROJECT))
+
+
+def _dagster_day(env: dict[str, str], home: Path, landing: Path, day: date, copy_to: Path | None = None) -> dict:
+    raw = _step(env, "dagster", home, landing, day, day, "raw")
+    if copy_to:
+        shutil.copy(home / "warehouse.duckdb", copy_to)
+    dbt = _step(env, "dagster", home, landing, day, day, "dbt")
+    return {"raw": raw, "dbt": dbt}
+
+
+def _plain_dbt(env: dict[str, str], warehouse: Path, day: date) -> Measured:
+    dbt = Path(sys.executable).with_name("dbt")
+    return run(
+        [str(dbt), "build", "--quiet", "--vars", json.dumps({"min_date": day.isoformat()})],
+        env={**env, "AUDIO_DWH_WAREHOUSE": str(warehouse)},
+        cwd=str(PROJECT / "dbt_project"),
+    )
+
+
+def _events(landing: Path, day: date) -> int:
+    return sum(sum(1 for _ in f.open("rb")) for f in landing.glob(f"*/date={day}/*.json"))
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--users", type=int, default=100_000, help="simulated users (scale)")
-    parser.add_argument("--day", default="2026-11-02")
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--users", type=int, default=670_000, help="users on days 1 and 30 (~1.5 events each)")
+    parser.add_argument("--history-users", type=int, default=67_000, help="simulated users on days 2-29")
+    parser.add_argument("--workdir", help="keep the landing files and warehouses here (default: a temp folder)")
     args = parser.parse_args()
-    day = parse_day(args.day)
+    day_30 = DAY_1 + timedelta(days=HISTORY_DAYS + 1)
+    history = (DAY_1 + timedelta(days=1), day_30 - timedelta(days=1))
     with tempfile.TemporaryDirectory() as tmp:
-        landing = Path(tmp) / "landing"
-        simulator = DaySimulator(SimulatorConfig(users=args.users))
-        started = time.perf_counter()
-        counts = write_day(simulator, day, landing)
-        simulate_s = time.perf_counter() - started
-        events = sum(counts.values())
-        con = duckdb.connect(str(Path(tmp) / "bench.duckdb"))
-        started = time.perf_counter()
-        for topic in TOPICS.values():
-            files = sorted((landing / topic.name / f"date={day}").glob("*.json"))
-            load_day(con, topic, day, files, landing, reject_threshold=0.0)
-        load_s = time.perf_counter() - started
+        work = Path(args.workdir or tmp)
+        landing, home = work / "landing", work / "home"
+        shutil.rmtree(work / "home", ignore_errors=True)
+        env = {
+            **os.environ,
+            "AUDIO_DWH_START_DATE": START_DATE.isoformat(),
+            "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+            "PYTHONWARNINGS": "ignore",
+        }
+        print(f"bench: simulating in {landing}", flush=True)
+        simulated = _step(env, "simulate", landing, DAY_1, DAY_1, args.users)
+        _step(env, "simulate", landing, history[0], history[1], args.history_users)
+        _step(env, "simulate", landing, day_30, day_30, args.users)
+
+        print("bench: an empty day end to end (audio-dwh run)", flush=True)
+        audio_dwh = Path(sys.executable).with_name("audio-dwh")
+        empty = run(
+            [str(audio_dwh), "run", "--start", str(EMPTY_DAY), "--end", str(EMPTY_DAY), "--source", "files"],
+            env={**env, "AUDIO_DWH_HOME": str(home), "AUDIO_DWH_LANDING": str(landing)},
+            cwd=str(PROJECT),
+        )
+
+        print("bench: day 1 through Dagster, plain dbt, the floor", flush=True)
+        plain_copy = work / "plain_dbt.duckdb"
+        day1 = _dagster_day(env, home, landing, DAY_1, copy_to=plain_copy)
+        plain = _plain_dbt(env, plain_copy, DAY_1)
+        floor_db = work / "floor.duckdb"
+        floor_db.unlink(missing_ok=True)
+        floor = _step(env, "floor", landing, DAY_1, floor_db)
+
+        print(f"bench: days {history[0]}..{history[1]} as one range run, then day 30", flush=True)
+        _step(env, "dagster", home, landing, history[0], history[1], "raw")
+        _step(env, "dagster", home, landing, history[0], history[1], "dbt")
+        day30 = _dagster_day(env, home, landing, day_30)
+
+        events_1, events_30 = _events(landing, DAY_1), _events(landing, day_30)
+    pipeline_1 = day1["raw"].report["seconds"] + day1["dbt"].report["seconds"]
+    pipeline_30 = day30["raw"].report["seconds"] + day30["dbt"].report["seconds"]
+    steps = [day1["raw"], day1["dbt"], day30["raw"], day30["dbt"]]
     results = {
-        "machine": f"{platform.machine()}, {platform.python_implementation()} {platform.python_version()}",
+        "machine": f"{platform.machine()}, {psutil.cpu_count()} cores, "
+        f"{psutil.virtual_memory().total / 2**30:.0f} GiB, Python {platform.python_version()}",
         "users": args.users,
-        "events": events,
-        "simulator_seconds": round(simulate_s, 3),
-        "simulator_events_per_s": round(events / simulate_s),
-        "simulator_over_eventsim": round(events / simulate_s / EVENTSIM_EVENTS_PER_S, 2),
-        "raw_load_seconds": round(load_s, 3),
-        "events_per_s": round(events / load_s),
+        "events": events_1,
+        "simulator_events_per_s": round(simulated.report["events"] / simulated.report["seconds"]),
+        "simulator_peak_rss_mib": round(simulated.peak_rss_mib),
+        "events_per_s": round(events_1 / day1["raw"].report["seconds"]),
+        "raw_seconds": round(day1["raw"].report["seconds"], 2),
+        "dagster_dbt_seconds": round(day1["dbt"].report["seconds"], 2),
+        "plain_dbt_seconds": round(plain.seconds, 2),
+        "pipeline_seconds": round(pipeline_1, 2),
+        "floor_seconds": round(floor.report["seconds"], 2),
+        "pipeline_over_floor": round(pipeline_1 / floor.report["seconds"], 2),
+        "dagster_over_dbt": round(day1["dbt"].report["seconds"] / plain.seconds, 2),
+        "dagster_import_seconds": round(day1["dbt"].report["import_seconds"], 2),
+        "day30_events": events_30,
+        "day30_pipeline_seconds": round(pipeline_30, 2),
+        "day30_over_day1": round((pipeline_30 / events_30) / (pipeline_1 / events_1), 2),
+        "empty_day_seconds": round(empty.seconds, 2),
+        "peak_rss_mib": round(max(s.peak_rss_mib for s in steps)),
+        "checks_per_day": day1["raw"].report["checks"] + day1["dbt"].report["checks"],
+        "checks_failed": sorted(set(day1["raw"].report["checks_failed"] + day1["dbt"].report["checks_failed"])),
     }
+    write_results(results)
+
+
+TARGETS = {
+    "pipeline_over_floor": ("<=", 2.0),
+    "day30_over_day1": ("<=", 1.2),
+    "peak_rss_mib": ("<=", 2048),
+    "simulator_events_per_s": (">=", EVENTSIM_EVENTS_PER_S),
+    "empty_day_seconds": ("<", 20),
+}
+
+
+def write_results(results: dict) -> None:
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "latest.json").write_text(json.dumps(results, indent=2) + "\n")
-    table = "\n".join(f"| {k} | {v} |" for k, v in results.items())
-    (RESULTS / "latest.md").write_text(f"| figure | value |\n|---|---|\n{table}\n")
+    rows = []
+    for name, value in results.items():
+        target = ""
+        if name in TARGETS:
+            op, limit = TARGETS[name]
+            met = {"<=": value <= limit, ">=": value >= limit, "<": value < limit}[op]
+            target = f"{op} {limit:,} {'met' if met else 'MISSED'}"
+        shown = f"{value:,}" if isinstance(value, int | float) else str(value)
+        rows.append(f"| {name} | {shown} | {target} |")
+    table = "| figure | value | target |\n|---|---|---|\n" + "\n".join(rows) + "\n"
+    (RESULTS / "latest.md").write_text(table)
     print(table)
 
 

@@ -1,0 +1,79 @@
+"""One benchmark step, run in a child process by bench/run.py (which measures its time and memory).
+Each prints a JSON object with its own figures as its last line.
+
+    python -m bench.step simulate LANDING FIRST_DAY LAST_DAY USERS
+    python -m bench.step dagster HOME LANDING FIRST_DAY LAST_DAY raw|dbt
+    python -m bench.step floor LANDING DAY DATABASE
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from datetime import timedelta
+from pathlib import Path
+
+from audio_dwh.dates import parse_day
+
+FLOOR_SQL = Path(__file__).with_name("floor.sql")
+
+
+def simulate(landing: str, first: str, last: str, users: str) -> dict:
+    from audio_dwh.events.simulator import DaySimulator, SimulatorConfig, write_day
+
+    simulator = DaySimulator(SimulatorConfig(users=int(users)))
+    start, end = parse_day(first), parse_day(last)
+    events, started = 0, time.perf_counter()
+    for offset in range((end - start).days + 1):
+        events += sum(write_day(simulator, start + timedelta(days=offset), Path(landing)).values())
+    return {"events": events, "seconds": time.perf_counter() - started}
+
+
+def dagster(home: str, landing: str, first: str, last: str, layer: str) -> dict:
+    """Materialize one layer for a day range, in one run, as the daily job does: the raw layer
+    (landing inventory + the four raw loads and their checks) or the dbt models (build + tests)."""
+    os.environ.update(AUDIO_DWH_HOME=home, AUDIO_DWH_LANDING=landing, AUDIO_DWH_SOURCE="files")
+    started = time.perf_counter()
+    import dagster as dg
+
+    from audio_dwh.dbt.assets import dbt_models
+    from audio_dwh.events.assets import eventsim_events
+    from audio_dwh.partitions import range_tags
+    from audio_dwh.raw.assets import raw_assets
+    from audio_dwh.resources import build_resources
+    from audio_dwh.settings import load_settings
+
+    imported = time.perf_counter()
+    assets = {"raw": [eventsim_events, *raw_assets], "dbt": [dbt_models]}[layer]
+    result = dg.materialize(
+        assets,
+        resources=build_resources(load_settings()),
+        instance=dg.DagsterInstance.ephemeral(),
+        tags=range_tags(parse_day(first), parse_day(last)),
+    )
+    evaluations = result.get_asset_check_evaluations()
+    return {
+        "seconds": time.perf_counter() - imported,
+        "import_seconds": imported - started,
+        "checks": len(evaluations),
+        "checks_failed": sorted({e.check_name for e in evaluations if not e.passed}),
+    }
+
+
+def floor(landing: str, day: str, database: str) -> dict:
+    import duckdb
+
+    script = FLOOR_SQL.read_text().replace("__LANDING__", landing).replace("__DAY__", parse_day(day).isoformat())
+    started = time.perf_counter()
+    con = duckdb.connect(database)
+    con.execute(script)
+    con.close()
+    return {"seconds": time.perf_counter() - started}
+
+
+STEPS = {"simulate": simulate, "dagster": dagster, "floor": floor}
+
+if __name__ == "__main__":
+    print(json.dumps(STEPS[sys.argv[1]](*sys.argv[2:])))
