@@ -50,8 +50,12 @@ test: $(VENV)/.installed-dev $(EMULATORS)/.installed debian-packages
 dev: $(VENV)/.installed
 	$(BIN)/audio-dwh dev
 
-## bench: performance figures, written to bench/results/
-bench: $(VENV)/.installed
+$(VENV)/.installed-bench: $(VENV)/.installed
+	$(BIN)/pip install --quiet -e ".[bench]"
+	touch $@
+
+## bench: performance figures, written to bench/results/ (ARGS="--users N" to scale)
+bench: $(VENV)/.installed-bench
 	$(BIN)/python -m bench.run $(ARGS)
 
 lint: $(VENV)/.installed-dev

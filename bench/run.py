@@ -134,6 +134,9 @@ def main() -> None:
         "day30_over_day1": round((pipeline_30 / events_30) / (pipeline_1 / events_1), 2),
         "empty_day_seconds": round(empty.seconds, 2),
         "peak_rss_mib": round(max(s.peak_rss_mib for s in steps)),
+        "raw_peak_rss_mib": round(max(day1["raw"].peak_rss_mib, day30["raw"].peak_rss_mib)),
+        "dbt_peak_rss_mib": round(max(day1["dbt"].peak_rss_mib, day30["dbt"].peak_rss_mib)),
+        "floor_peak_rss_mib": round(floor.peak_rss_mib),
         "checks_per_day": day1["raw"].report["checks"] + day1["dbt"].report["checks"],
         "checks_failed": sorted(set(day1["raw"].report["checks_failed"] + day1["dbt"].report["checks_failed"])),
     }

@@ -233,6 +233,8 @@ def load_day(
     ensure_raw_tables(con, [topic])
     _read_lines(con, files, landing)
     con.execute(f"CREATE OR REPLACE TEMP TABLE _checked AS {_validation_sql(topic, day)}")
+    # Each step holds the day's lines: free the earlier copies (a million-event day's peak memory).
+    con.execute("DROP TABLE IF EXISTS _lines; DROP TABLE _numbered")
     # An event on more than one line keeps its first line (file order); the others are rejected.
     con.execute(
         """UPDATE _checked SET reason = 'duplicate event: same sessionId, itemInSession and ts as an earlier line'
