@@ -13,7 +13,9 @@ with sessions as (
 ),
 
 plays as (
-    select play_start_date as activity_date, user_id, count(*) as plays, sum(song_played_sec) as listening_sec
+    {#- Durations have 5 decimals; a sum of doubles depends on the order rows are added in (threads,
+        load order): rounded to those decimals it is the same whatever the order. -#}
+    select play_start_date as activity_date, user_id, count(*) as plays, round(sum(song_played_sec), 5) as listening_sec
     from {{ ref('mart_song_play') }}
     where {{ load_window('play_start_date') }}
     group by 1, 2
