@@ -1,0 +1,61 @@
+"""Render the README's "Reliability" table from the records the reliability tests wrote
+(audio_dwh_tests/artifacts/reliability/*.json, one per test that held). `make reliability` runs the
+tests, then this. A row whose test did not hold (or did not run) says so instead of a result.
+
+    python -m audio_dwh_tests.reliability_table [--readme README.md]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from audio_dwh_tests.conftest import RELIABILITY_RESULTS
+
+START, END = "<!-- reliability-table:start -->", "<!-- reliability-table:end -->"
+# The tests the table reports on, in the order of the issue; a missing record is a test that failed.
+EXPECTED = [
+    "test_rerunning_a_day_three_times_changes_no_table",
+    "test_ten_days_in_shuffled_order_give_the_vault_and_marts_of_loading_them_in_order",
+    "test_a_kill_during_the_raw_load_leaves_no_half_written_day",
+    "test_a_kill_during_the_dbt_run_leaves_no_half_written_table",
+    "test_dev_serves_the_assets_and_the_cli_runs_on_loopback",  # its concurrency part
+    "test_hostile_files_through_dagster_every_bad_line_accounted_every_good_line_loaded",
+    "test_schema_drift_extra_field_reported_missing_optional_field_null",
+    "test_injection_is_refused_before_sql_or_lands_as_data",
+    "test_secrets_never_reach_logs_run_metadata_or_alerts",
+]
+
+
+def render(results: Path = RELIABILITY_RESULTS) -> str:
+    rows = ["| what | tried | held | figures |", "|---|---|---|---|"]
+    for name in EXPECTED:
+        path = results / f"{name}.json"
+        if not path.exists():
+            rows.append(f"| `{name}` | | **did not hold, or did not run** | |")
+            continue
+        entry = json.loads(path.read_text())
+        figures = ", ".join(f"{k.replace('_', ' ')}: {v:,}" for k, v in entry["figures"].items())
+        rows.append(f"| {entry['what']} | {entry['tried']} | {entry['held']} | {figures} |")
+    return "\n".join(rows) + "\n"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--readme", type=Path, default=Path("README.md"))
+    args = parser.parse_args()
+    text = args.readme.read_text()
+    if START not in text or END not in text:
+        print(f"{args.readme}: no {START} ... {END} section to fill", file=sys.stderr)
+        return 1
+    before, rest = text.split(START, 1)
+    _, after = rest.split(END, 1)
+    args.readme.write_text(f"{before}{START}\n{render()}{END}{after}")
+    print(render())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

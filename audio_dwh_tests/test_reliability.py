@@ -1,0 +1,386 @@
+"""Reliability, through Dagster on real DuckDB files: re-runs, order, kills, hostile input, schema
+drift, injection, secrets. Each test records what it tried and what held (README, "Reliability").
+
+Table contents are compared as checksums: per table its row count and the sum of a hash of each row
+(order-independent), load-time columns (loaded_at, rejected_at) left out.
+"""
+
+import dataclasses
+import json
+import os
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import pytest
+
+from audio_dwh.dbt.assets import dbt_models
+from audio_dwh.events.assets import eventsim_events
+from audio_dwh.events.simulator import DaySimulator, SimulatorConfig, day_folder, write_day
+from audio_dwh.partitions import range_tags
+from audio_dwh.raw.assets import raw_assets
+from audio_dwh.resources import build_resources
+from audio_dwh_tests.conftest import DAY, make_settings
+from audio_dwh_tests.hostile import BAD_LINES, line
+from audio_dwh_tests.test_alerts import SMTP_PASSWORD, WEBHOOK_TOKEN, _failures, _tick, sinks  # noqa: F401
+from audio_dwh_tests.test_cli import ROOT, audio_dwh
+
+LOAD_TIME_COLUMNS = {"loaded_at", "rejected_at"}
+LANDING_AND_RAW = [eventsim_events, *raw_assets]
+EVERYTHING = [*LANDING_AND_RAW, dbt_models]
+
+
+def checksums(warehouse: Path, schemas: tuple[str, ...] = ("raw", "staging", "vault", "marts")) -> dict:
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        tables = con.execute(
+            "SELECT schema_name, table_name FROM duckdb_tables() WHERE schema_name IN "
+            f"({', '.join('?' for _ in schemas)}) ORDER BY 1, 2",
+            list(schemas),
+        ).fetchall()
+        sums = {}
+        for schema, table in tables:
+            columns = [r[0] for r in con.execute(f'DESCRIBE "{schema}"."{table}"').fetchall()]
+            kept = ", ".join(f'"{c}"' for c in columns if c not in LOAD_TIME_COLUMNS)
+            sums[f"{schema}.{table}"] = con.execute(
+                f'SELECT count(*), coalesce(sum(hash({kept})::HUGEINT), 0)::VARCHAR FROM "{schema}"."{table}"'
+            ).fetchall()[0]
+        return sums
+    finally:
+        con.close()
+
+
+def _materialize(settings, assets, first: date, last: date | None = None, instance=None) -> dg.ExecuteInProcessResult:
+    last = last or first
+    partition = {"partition_key": first.isoformat()} if first == last else {"tags": range_tags(first, last)}
+    return dg.materialize(
+        assets, resources=build_resources(settings), instance=instance or dg.DagsterInstance.ephemeral(), **partition
+    )
+
+
+def test_rerunning_a_day_three_times_changes_no_table(tmp_path, reliability):
+    settings = dataclasses.replace(make_settings(tmp_path), users=300)
+    runs = [checksums(settings.warehouse) for _ in range(3) if _materialize(settings, EVERYTHING, DAY).success]
+    assert len(runs) == 3
+    assert runs[0] == runs[1] == runs[2]
+    assert sum(count > 0 for count, _ in runs[0].values()) >= 30, runs[0]  # the comparison compares data
+    reliability(
+        what="Re-run",
+        tried="the same day materialized 3 times through Dagster (landing, raw, dbt)",
+        held="every raw, staging, vault and mart table identical after each run (row-hash checksums)",
+        runs=3,
+        tables_compared=len(runs[0]),
+        rows_compared=sum(count for count, _ in runs[0].values()),
+    )
+
+
+def test_ten_days_in_shuffled_order_give_the_vault_and_marts_of_loading_them_in_order(tmp_path, reliability):
+    days = [DAY + timedelta(days=i) for i in range(10)]
+    in_order = dataclasses.replace(make_settings(tmp_path / "in_order"), users=150)
+    shuffled = dataclasses.replace(make_settings(tmp_path / "shuffled"), users=150)
+    in_order.home.mkdir()
+    shuffled.home.mkdir()
+    # In order: the ten days as one range run (a range equals day-by-day in order: test_vault).
+    assert _materialize(in_order, EVERYTHING, days[0], days[-1]).success
+    # Shuffled: raw for the ten days, then the dbt models day by day in a shuffled order, one run each.
+    assert _materialize(shuffled, LANDING_AND_RAW, days[0], days[-1]).success
+    order = days[:]
+    random.Random(8).shuffle(order)
+    assert order != days
+    # The models without their tests (dbt run, not build): tests change no data, and save ~3 s a run.
+    models_only = dg.AssetSelection.all().without_checks()
+    assert all(
+        dg.materialize([dbt_models], selection=models_only, partition_key=day.isoformat(),
+                       resources=build_resources(shuffled), instance=dg.DagsterInstance.ephemeral()).success
+        for day in order
+    )  # fmt: skip
+    expected = checksums(in_order.warehouse, ("raw", "vault", "marts"))
+    assert checksums(shuffled.warehouse, ("raw", "vault", "marts")) == expected
+    reliability(
+        what="Order",
+        tried="10 days loaded in a shuffled order, one dbt run per day: " + ", ".join(d.strftime("%d") for d in order),
+        held="raw, vault and marts identical to loading the 10 days in order",
+        days=len(days),
+        runs=len(order),
+        tables_compared=len(expected),
+        rows_compared=sum(count for count, _ in expected.values()),
+    )
+
+
+def _child_until(command: list[str], env: dict, marker, settle_s: float) -> tuple[str, bool]:
+    """Run a child process in its own process group; once marker(output so far) is true, wait settle_s
+    and SIGKILL the whole group (dbt included). Returns the output and whether the kill was needed."""
+    child = subprocess.Popen(command, env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                             text=True, start_new_session=True)  # fmt: skip
+    output: list[str] = []
+    reader = threading.Thread(target=lambda: output.extend(child.stdout), daemon=True)
+    reader.start()
+    deadline = time.monotonic() + 240
+    while not marker("".join(output)) and child.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.01)
+    time.sleep(settle_s)
+    killed = child.poll() is None
+    if killed:
+        os.killpg(child.pid, signal.SIGKILL)
+    child.wait()
+    reader.join(timeout=10)
+    return "".join(output), killed
+
+
+def _layer_in_child(home: Path, landing: Path, day: date, layer: str) -> list[str]:
+    return [sys.executable, "-m", "bench.step", "dagster", str(home), str(landing), str(day), str(day), layer]
+
+
+def _states(killed: dict, before: dict, after: dict) -> tuple[int, int]:
+    """Every table of the killed warehouse is as it was before the run or as a clean run leaves it."""
+    half_written = {t: v for t, v in killed.items() if v not in (before.get(t), after.get(t))}
+    assert not half_written, half_written
+    assert set(killed) <= set(before) | set(after)
+    return sum(killed[t] == after[t] != before.get(t) for t in killed), sum(killed[t] == before.get(t) for t in killed)
+
+
+def test_a_kill_during_the_raw_load_leaves_no_half_written_day(tmp_path, reliability):
+    full, landing = tmp_path / "full", tmp_path / "landing"
+    write_day(DaySimulator(SimulatorConfig(seed=3, users=30_000)), DAY, full)
+    for source in full.rglob("*.json"):  # the day as first delivered: half of each file
+        lines = source.read_bytes().splitlines(keepends=True)
+        target = landing / source.relative_to(full)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(b"".join(lines[: len(lines) // 2]))
+    settings = dataclasses.replace(make_settings(tmp_path / "home"), landing=landing, source="files")
+    settings.home.mkdir()
+    assert _materialize(settings, LANDING_AND_RAW, DAY).success
+    before = checksums(settings.warehouse, ("raw",))
+    shutil.rmtree(landing)
+    shutil.copytree(full, landing)  # the complete day arrives; the reload is killed mid-way
+    clean = dataclasses.replace(settings, home=tmp_path / "clean")
+    clean.home.mkdir()
+    shutil.copy(settings.warehouse, clean.warehouse)
+    assert _materialize(clean, LANDING_AND_RAW, DAY).success
+    after = checksums(clean.warehouse, ("raw",))
+    assert after["raw.page_view_events"] != before["raw.page_view_events"]
+
+    output, killed = _child_until(
+        _layer_in_child(settings.home, landing, DAY, "raw"), dict(os.environ),
+        lambda out: 'Started execution of step "raw__page_view_events"' in out, settle_s=0.15,
+    )  # fmt: skip
+    assert killed, output[-3000:]
+    completed, untouched = _states(checksums(settings.warehouse, ("raw",)), before, after)
+    assert _materialize(settings, LANDING_AND_RAW, DAY).success
+    assert checksums(settings.warehouse, ("raw",)) == after
+    reliability(
+        what="Crash during the raw load",
+        tried="SIGKILL of the run process while it loads the day's page views (30,000 users), the day "
+        "loaded before from half of its lines",
+        held="each raw table either as before or complete, never partial; the next run completes the day "
+        "exactly as an uninterrupted run does",
+        kills=1,
+        tables_completed_before_kill=completed,
+        tables_untouched=untouched,
+        lines_in_the_day=sum(len(p.read_bytes().splitlines()) for p in full.rglob("*.json")),
+    )
+
+
+def test_a_kill_during_the_dbt_run_leaves_no_half_written_table(tmp_path, reliability):
+    settings = dataclasses.replace(make_settings(tmp_path / "home"), users=300)
+    previous = DAY - timedelta(days=1)
+    assert _materialize(settings, EVERYTHING, previous).success
+    assert _materialize(settings, LANDING_AND_RAW, DAY).success
+    layers = ("staging", "vault", "marts")
+    before = checksums(settings.warehouse, layers)
+    clean = dataclasses.replace(settings, home=tmp_path / "clean")
+    clean.home.mkdir()
+    shutil.copy(settings.warehouse, clean.warehouse)
+    assert _materialize(clean, [dbt_models], DAY).success
+    after = checksums(clean.warehouse, layers)
+
+    # Killed (dbt and the run process together) once dbt has started its twelfth model.
+    output, killed = _child_until(
+        _layer_in_child(settings.home, settings.landing, DAY, "dbt"), dict(os.environ),
+        lambda out: out.count("START sql ") >= 12, settle_s=0.3,
+    )  # fmt: skip
+    assert killed, output[-3000:]
+    killed_state = checksums(settings.warehouse, layers)
+    completed, untouched = _states(killed_state, before, after)
+    assert completed and untouched, "the kill should land with some tables done and others not"
+    assert _materialize(settings, [dbt_models], DAY).success
+    assert checksums(settings.warehouse, layers) == after
+    reliability(
+        what="Crash during the dbt run",
+        tried="SIGKILL of the run process and its dbt subprocess after dbt started its 12th model",
+        held="every staging, vault and mart table either as before or as a clean run leaves it; the next "
+        "run completes the day exactly",
+        kills=1,
+        tables_completed_before_kill=completed,
+        tables_untouched=untouched,
+    )
+
+
+def _hostile_day(landing: Path) -> dict[str, int]:
+    """The corpus as landing files for DAY: every bad-line kind among good lines in listen events, a
+    file that is not JSON at all, empty files, and no status change events at all (a missing topic)."""
+    good = [line(sessionId=1), line(sessionId=2, userId=..., firstName=..., lastName=..., gender=...,
+                                   registration=..., extra_field="ignored")]  # fmt: skip
+    listens = day_folder(landing, "listen_events", DAY)
+    listens.mkdir(parents=True)
+    (listens / "events.json").write_bytes(b"\n".join(good[:1] + [b for b, _ in BAD_LINES] + good[1:]) + b"\n")
+    (listens / "not-json.json").write_bytes(b"\x1f\x8b\x08\x00 not json at all\n<html><body>503</body></html>\n")
+    for topic in ("page_view_events", "auth_events"):
+        folder = day_folder(landing, topic, DAY)
+        folder.mkdir(parents=True)
+        (folder / "empty.json").write_bytes(b"")
+    return {"good": len(good), "bad": len(BAD_LINES) + 2}
+
+
+def _metadata(result: dg.ExecuteInProcessResult, key: str) -> dict:
+    (event,) = [e for e in result.get_asset_materialization_events() if e.asset_key.to_user_string() == key]
+    return {k: v.value for k, v in event.materialization.metadata.items()}
+
+
+def test_hostile_files_through_dagster_every_bad_line_accounted_every_good_line_loaded(tmp_path, reliability):
+    home = tmp_path / "home"
+    settings = dataclasses.replace(make_settings(home), source="files", reject_threshold=1.0)
+    counts = _hostile_day(settings.landing)
+    result = _materialize(settings, LANDING_AND_RAW, DAY)
+    assert result.success
+    con = duckdb.connect(str(settings.warehouse), read_only=True)
+    rejected = con.execute(
+        "SELECT source_file, line_number, reason FROM raw.rejected_events ORDER BY source_file, line_number"
+    ).fetchall()
+    loaded = con.execute("SELECT count(*) FROM raw.listen_events").fetchall()[0][0]
+    others = ("page_view_events", "auth_events", "status_change_events")
+    empty = [con.execute(f"SELECT count(*) FROM raw.{t}").fetchall()[0][0] for t in others]
+    con.close()
+    assert loaded == counts["good"] and empty == [0, 0, 0]
+    events = [r for r in rejected if r[0].endswith("events.json")]
+    assert [n for _, n, _ in events] == list(range(2, 2 + len(BAD_LINES)))
+    for (_, number, reason), (_, expected) in zip(events, BAD_LINES, strict=True):
+        assert expected in reason, (number, reason, expected)
+    not_json = [(n, r) for f, n, r in rejected if f.endswith("not-json.json")]
+    assert not_json == [(1, "invalid UTF-8"), (2, "invalid JSON")]  # gzip magic bytes, then HTML
+    assert len(rejected) == counts["bad"]
+    assert _metadata(result, "landing/eventsim_events")["missing_topics"] == "status_change_events"
+    assert _metadata(result, "raw/listen_events")["unknown_fields"] == "extra_field"
+    reliability(
+        what="Hostile input",
+        tried=f"{len(BAD_LINES)} kinds of bad lines (truncated JSON, not JSON, arrays, blank, invalid UTF-8, "
+        "missing/null required fields, wrong types, BIGINT overflow, ts outside the day, far-future and "
+        "epoch-zero ts, 1 MB strings, duplicates, raw NUL) among good lines, a file that is not JSON at all, "
+        "two empty files and a missing topic, through Dagster",
+        held="no crash; every bad line rejected with its file, line number and reason; every good line loaded",
+        kinds=len(BAD_LINES) + 3,
+        bad_lines_rejected=len(rejected),
+        good_lines_loaded=loaded,
+    )
+
+
+def test_schema_drift_extra_field_reported_missing_optional_field_null(tmp_path, reliability):
+    settings = dataclasses.replace(make_settings(tmp_path), source="files")
+    listens = day_folder(settings.landing, "listen_events", DAY)
+    listens.mkdir(parents=True)
+    drifted = [line(sessionId=1, mood="happy", bitrate_kbps=320), line(sessionId=2, firstName=..., gender=...)]
+    (listens / "events.json").write_bytes(b"\n".join(drifted) + b"\n")
+    result = _materialize(settings, LANDING_AND_RAW, DAY)
+    assert result.success
+    assert _metadata(result, "raw/listen_events")["unknown_fields"] == "bitrate_kbps, mood"
+    con = duckdb.connect(str(settings.warehouse), read_only=True)
+    rows = con.execute('SELECT "sessionId", "firstName", gender FROM raw.listen_events ORDER BY 1').fetchall()
+    rejected = con.execute("SELECT count(*) FROM raw.rejected_events").fetchall()[0][0]
+    con.close()
+    assert rows == [(1, "Ann", "F"), (2, None, None)] and rejected == 0
+    reliability(
+        what="Schema drift",
+        tried="lines with two fields the contract does not know, and a line without two optional fields",
+        held="extra fields ignored and reported (materialization metadata and a warning); missing optional "
+        "fields loaded as NULL; nothing rejected",
+        unknown_fields_reported=2,
+        lines_loaded=len(rows),
+    )
+
+
+NASTY = "'; drop table x; --"
+
+
+def test_injection_is_refused_before_sql_or_lands_as_data(tmp_path, reliability):
+    settings = dataclasses.replace(make_settings(tmp_path / "home"), source="files")
+    refused = 0
+    for key in ["2026-11-2", f"2026-11-02{NASTY}"]:
+        with pytest.raises(Exception, match="YYYY-MM-DD|partition"):
+            dg.materialize(LANDING_AND_RAW, partition_key=key, resources=build_resources(settings),
+                           instance=dg.DagsterInstance.ephemeral())  # fmt: skip
+        refused += 1
+    assert not settings.warehouse.exists(), "no SQL may run for a refused partition key"
+    cli_home = tmp_path / "cli"
+    done = audio_dwh(cli_home, "run", "--start", f"2026-11-02{NASTY}")
+    assert done.returncode == 2 and "YYYY-MM-DD" in done.stderr, done.stderr
+    assert not (cli_home / "warehouse.duckdb").exists()
+    refused += 1
+    window = {"AUDIO_DWH_HOME": str(tmp_path), "AUDIO_DWH_MIN_DATE": f"2026-11-02{NASTY}"}
+    dbt = subprocess.run([str(Path(sys.executable).with_name("dbt")), "compile", "--select", "stg_listen_events"],
+                         capture_output=True, text=True, cwd=ROOT / "dbt_project", timeout=300,
+                         env={**os.environ, **window})  # fmt: skip
+    assert dbt.returncode != 0 and "must be YYYY-MM-DD" in dbt.stdout, dbt.stdout[-2000:]
+    refused += 1
+    # Text fields and even a field *name* full of SQL: data, and a reported unknown field.
+    strings = {f: NASTY for f in ("artist", "song", "auth", "city", "zip", "state", "userAgent", "lastName",
+                                  "firstName", "gender")}  # fmt: skip
+    listens = day_folder(settings.landing, "listen_events", DAY)
+    listens.mkdir(parents=True)
+    nasty = json.loads(line(**strings))
+    nasty[f'"{NASTY}'] = 1
+    (listens / "events.json").write_text(json.dumps(nasty) + "\n")
+    result = _materialize(dataclasses.replace(settings, reject_threshold=1.0), LANDING_AND_RAW, DAY)
+    assert result.success
+    assert _metadata(result, "raw/listen_events")["unknown_fields"] == f'"{NASTY}'
+    con = duckdb.connect(str(settings.warehouse), read_only=True)
+    columns = ", ".join(f'"{name}"' for name in strings)
+    stored = con.execute(f"SELECT {columns} FROM raw.listen_events").fetchall()
+    tables = con.execute("SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'raw'").fetchall()[0][0]
+    con.close()
+    assert stored == [tuple(NASTY for _ in strings)] and tables == 5
+    reliability(
+        what="Injection",
+        tried=f"partition keys and CLI/dbt dates other than YYYY-MM-DD (e.g. `2026-11-02{NASTY}`); the same text "
+        "in every string field of an event and as a field name",
+        held="dates refused before any SQL ran (no warehouse file created); the text stored as data, the "
+        "field name reported as unknown; every table still there",
+        dates_refused=refused,
+        fields_with_sql_text_stored=len(strings),
+    )
+
+
+def test_secrets_never_reach_logs_run_metadata_or_alerts(settings, sinks, capfd, monkeypatch, reliability):  # noqa: F811
+    key_path = "/run/secrets/bq-key-7f3c1d.json"
+    monkeypatch.setenv("GOOGLE_APPLICATION_CREDENTIALS", key_path)
+    receiver, mailbox = sinks
+    with dg.instance_for_test() as instance:
+        _failures(settings, instance)
+        _tick(instance, None)
+        records = [str(entry) for run in instance.get_runs() for entry in instance.all_logs(run.run_id)]
+        runs = [json.dumps({"tags": run.tags, "config": run.run_config}, default=str) for run in instance.get_runs()]
+        stored = [p.read_text(errors="replace") for p in Path(instance.root_directory).rglob("*") if p.is_file()
+                  and p.suffix in (".log", ".out", ".err", ".txt", ".json")]  # fmt: skip
+    output = "".join(capfd.readouterr())
+    # The token is in the URL the receiver was called at, by design; payloads and mails must not carry it.
+    alerts = json.dumps([body for _, body in receiver.received]) + "".join(mailbox.messages)
+    assert receiver.received and mailbox.messages, "alerts were sent"
+    everything = "".join(records + runs + stored) + output + alerts
+    for secret in (key_path, WEBHOOK_TOKEN, SMTP_PASSWORD):
+        assert secret not in everything
+    reliability(
+        what="Secrets",
+        tried="a BigQuery key path, an SMTP password and a webhook token in the environment during failing runs "
+        "that send alerts to a real HTTP receiver and a real SMTP server",
+        held="none of the three appears in the event log, run tags/config, stored logs, console output, "
+        "webhook payloads or mails",
+        event_records_scanned=len(records),
+        alerts_scanned=len(receiver.received) + len(mailbox.messages),
+    )
