@@ -8,7 +8,7 @@ export AUDIO_DWH_HOME ?= $(CURDIR)/data
 # deployment test starts Debian's PostgreSQL server.
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: run test dev bench lint clean
+.PHONY: run test dev bench reliability lint clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -41,10 +41,19 @@ debian-packages:
 run: $(VENV)/.installed
 	$(BIN)/audio-dwh run $(ARGS)
 
+# Two workers, each taking whole modules: much of the suite waits (the Dagster daemon's ticks, servers
+# starting), so the other worker's module runs meanwhile.
+PYTEST_ARGS ?= -n 2 --dist loadfile
+
 ## test: install what the tests need, then lint and run the whole suite
 test: $(VENV)/.installed-dev $(EMULATORS)/.installed debian-packages
 	$(BIN)/ruff check audio_dwh audio_dwh_tests bench
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+## reliability: the reliability tests, then README's "Reliability" table rendered from their results
+reliability: $(VENV)/.installed-dev debian-packages
+	$(BIN)/pytest audio_dwh_tests/test_reliability.py audio_dwh_tests/test_ui.py
+	$(BIN)/python -m audio_dwh_tests.reliability_table --readme README.md
 
 ## dev: the Dagster UI on 127.0.0.1:3000 with the instance and warehouse `make run` used
 dev: $(VENV)/.installed

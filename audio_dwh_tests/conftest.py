@@ -83,24 +83,23 @@ def sparkify_files() -> list[Path]:
 RELIABILITY_RESULTS = Path(__file__).parent / "artifacts" / "reliability"
 
 
-@pytest.fixture(scope="session")
-def _reliability_results() -> Path:
-    """This session's reliability records only: the README table must not show an older run's."""
-    if RELIABILITY_RESULTS.exists():
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """This run's reliability records only: the README table must not show an older run's. Cleared
+    once, by the controlling process (pytest-xdist workers share the folder)."""
+    if not hasattr(session.config, "workerinput"):
         for stale in RELIABILITY_RESULTS.glob("*.json"):
             stale.unlink()
-    RELIABILITY_RESULTS.mkdir(parents=True, exist_ok=True)
-    return RELIABILITY_RESULTS
 
 
 @pytest.fixture
-def reliability(_reliability_results: Path, request: pytest.FixtureRequest):
+def reliability(request: pytest.FixtureRequest):
     """record(what=..., tried=..., held=..., **figures): called after a test's assertions, so a record
     exists only for what held. `make reliability` renders them into the README's table."""
 
     def record(what: str, tried: str, held: str, **figures: int) -> None:
         entry = {"test": request.node.nodeid, "what": what, "tried": tried, "held": held, "figures": figures}
         name = request.node.name.replace("/", "_")
-        (_reliability_results / f"{name}.json").write_text(json.dumps(entry, indent=2))
+        RELIABILITY_RESULTS.mkdir(parents=True, exist_ok=True)
+        (RELIABILITY_RESULTS / f"{name}.json").write_text(json.dumps(entry, indent=2))
 
     return record
