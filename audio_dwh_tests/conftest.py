@@ -76,6 +76,26 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+LOAD_TIME_COLUMNS = frozenset({"loaded_at", "rejected_at"})
+
+
+def comparable_columns(
+    con: duckdb.DuckDBPyConnection,
+    schemas: tuple[str, ...],
+    skip: frozenset[str] = LOAD_TIME_COLUMNS,
+    views: bool = True,
+) -> dict[str, list[str]]:
+    """'schema.table' -> its columns in order, without the ones that differ by when a load ran: what
+    two warehouses that hold the same data agree on (views too, unless views=False)."""
+    rows = con.execute(
+        """SELECT c.table_schema || '.' || c.table_name, list(c.column_name ORDER BY c.ordinal_position)
+           FROM information_schema.columns c JOIN information_schema.tables t USING (table_schema, table_name)
+           WHERE c.table_schema IN ? AND (? OR t.table_type = 'BASE TABLE') GROUP BY 1 ORDER BY 1""",
+        [list(schemas), views],
+    ).fetchall()
+    return {name: [c for c in columns if c not in skip] for name, columns in rows}
+
+
 def sparkify_files() -> list[Path]:
     return sorted(shared_reference("sparkify-2018-11").glob("*-events.json"))
 

@@ -28,12 +28,11 @@ from audio_dwh.events.simulator import DaySimulator, SimulatorConfig, day_folder
 from audio_dwh.partitions import range_tags
 from audio_dwh.raw.assets import raw_assets
 from audio_dwh.resources import build_resources
-from audio_dwh_tests.conftest import DAY, make_settings
+from audio_dwh_tests.conftest import DAY, comparable_columns, make_settings
 from audio_dwh_tests.hostile import BAD_LINES, line
 from audio_dwh_tests.test_alerts import SMTP_PASSWORD, WEBHOOK_TOKEN, _failures, _tick, sinks  # noqa: F401
 from audio_dwh_tests.test_cli import ROOT, audio_dwh
 
-LOAD_TIME_COLUMNS = {"loaded_at", "rejected_at"}
 LANDING_AND_RAW = [eventsim_events, *raw_assets]
 EVERYTHING = [*LANDING_AND_RAW, dbt_models]
 
@@ -41,28 +40,30 @@ EVERYTHING = [*LANDING_AND_RAW, dbt_models]
 def checksums(warehouse: Path, schemas: tuple[str, ...] = ("raw", "staging", "vault", "marts")) -> dict:
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
-        tables = con.execute(
-            "SELECT schema_name, table_name FROM duckdb_tables() WHERE schema_name IN "
-            f"({', '.join('?' for _ in schemas)}) ORDER BY 1, 2",
-            list(schemas),
-        ).fetchall()
-        sums = {}
-        for schema, table in tables:
-            columns = [r[0] for r in con.execute(f'DESCRIBE "{schema}"."{table}"').fetchall()]
-            kept = ", ".join(f'"{c}"' for c in columns if c not in LOAD_TIME_COLUMNS)
-            sums[f"{schema}.{table}"] = con.execute(
-                f'SELECT count(*), coalesce(sum(hash({kept})::HUGEINT), 0)::VARCHAR FROM "{schema}"."{table}"'
-            ).fetchall()[0]
-        return sums
+        return {
+            table: _count_and_row_hash_sum(con, table, columns)
+            for table, columns in comparable_columns(con, schemas, views=False).items()
+        }
     finally:
         con.close()
 
 
-def _materialize(settings, assets, first: date, last: date | None = None, instance=None) -> dg.ExecuteInProcessResult:
+def _count_and_row_hash_sum(con: duckdb.DuckDBPyConnection, table: str, columns: list[str]) -> tuple:
+    quoted = ", ".join(f'"{c}"' for c in columns)
+    return con.execute(f"SELECT count(*), coalesce(sum(hash({quoted})::HUGEINT), 0)::VARCHAR FROM {table}").fetchall()[
+        0
+    ]
+
+
+def _materialize(settings, assets, first: date, last: date | None = None, selection=None) -> dg.ExecuteInProcessResult:
     last = last or first
     partition = {"partition_key": first.isoformat()} if first == last else {"tags": range_tags(first, last)}
     return dg.materialize(
-        assets, resources=build_resources(settings), instance=instance or dg.DagsterInstance.ephemeral(), **partition
+        assets,
+        resources=build_resources(settings),
+        instance=dg.DagsterInstance.ephemeral(),
+        selection=selection,
+        **partition,
     )
 
 
@@ -97,11 +98,7 @@ def test_ten_days_in_shuffled_order_give_the_vault_and_marts_of_loading_them_in_
     assert order != days
     # The models without their tests (dbt run, not build): tests change no data, and save ~3 s a run.
     models_only = dg.AssetSelection.all().without_checks()
-    assert all(
-        dg.materialize([dbt_models], selection=models_only, partition_key=day.isoformat(),
-                       resources=build_resources(shuffled), instance=dg.DagsterInstance.ephemeral()).success
-        for day in order
-    )  # fmt: skip
+    assert all(_materialize(shuffled, [dbt_models], day, selection=models_only).success for day in order)
     expected = checksums(in_order.warehouse, ("raw", "vault", "marts"))
     assert checksums(shuffled.warehouse, ("raw", "vault", "marts")) == expected
     reliability(
