@@ -63,10 +63,6 @@ def _plain_dbt(env: dict[str, str], warehouse: Path, day: date, target: Path) ->
     return run([*dbt, "build", *folders], env=env, cwd=str(PROJECT / "dbt_project"))
 
 
-def _events(landing: Path, day: date) -> int:
-    return sum(sum(1 for _ in f.open("rb")) for f in landing.glob(f"*/date={day}/*.json"))
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--users", type=int, default=670_000, help="users on days 1 and 30 (~1.5 events each)")
@@ -78,7 +74,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(args.workdir or tmp)
         landing, home = work / "landing", work / "home"
-        shutil.rmtree(work / "home", ignore_errors=True)
+        shutil.rmtree(home, ignore_errors=True)
         env = {
             **os.environ,
             "AUDIO_DWH_START_DATE": START_DATE.isoformat(),
@@ -88,7 +84,7 @@ def main() -> None:
         print(f"bench: simulating in {landing}", flush=True)
         simulated = _step(env, "simulate", landing, DAY_1, DAY_1, args.users)
         _step(env, "simulate", landing, history[0], history[1], args.history_users)
-        _step(env, "simulate", landing, day_30, day_30, args.users)
+        simulated_30 = _step(env, "simulate", landing, day_30, day_30, args.users)
 
         print("bench: two empty days end to end (audio-dwh run): the first creates the warehouse", flush=True)
         audio_dwh = Path(sys.executable).with_name("audio-dwh")
@@ -114,7 +110,7 @@ def main() -> None:
         _step(env, "dagster", home, landing, history[0], history[1], "dbt")
         day30 = _dagster_day(env, home, landing, day_30)
 
-        events_1, events_30 = _events(landing, DAY_1), _events(landing, day_30)
+    events_1, events_30 = simulated.report["events"], simulated_30.report["events"]
     pipeline_1 = day1["raw"].report["seconds"] + day1["dbt"].report["seconds"]
     pipeline_30 = day30["raw"].report["seconds"] + day30["dbt"].report["seconds"]
     steps = [day1["raw"], day1["dbt"], day30["raw"], day30["dbt"]]
