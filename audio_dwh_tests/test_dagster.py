@@ -47,10 +47,9 @@ def test_dbt_models_continue_the_lineage_from_raw_through_staging_to_vault():
     assert {dg.AssetKey(["staging", f"stg_{t}"]) for t in TOPICS} <= hub_user.parent_keys
     assert hub_user.description and "dbt" in hub_user.kinds and "duckdb" in hub_user.kinds
     checks = {k.name for k in hub_user.check_keys}
-    assert {"unique_hub_user_user_pk", "not_null_hub_user_user_pk"} <= checks
-    assert any(
-        k.name.startswith("relationships_") for k in graph.get(dg.AssetKey(["vault", "link_user_plan"])).check_keys
-    )
+    assert "primary_key_hub_user_user_pk" in checks
+    link_checks = graph.get(dg.AssetKey(["vault", "link_user_plan"])).check_keys
+    assert any(k.name.startswith("relationships_in_run_") for k in link_checks)
     assert graph.get(dg.AssetKey(["vault", "hub_user"])).backfill_policy == dg.BackfillPolicy.single_run()
 
 
