@@ -14,7 +14,8 @@ from audio_dwh_tests.test_vault import D1, D2, _day1, _day2, _land_and_load
 PRIMARY_KEY = "primary_key_hub_user_user_pk"
 COMBINATION = "unique_combination_sat_user_profile_user_pk__effective_from_ts"
 ORPHAN = "relationships_in_run_link_user_plan_user_pk__user_pk__ref_hub_user_"
-JUDGED = [PRIMARY_KEY, COMBINATION, ORPHAN]
+NULL_KEY = "not_null_in_run_link_user_plan_user_pk__plan_pk"
+JUDGED = [PRIMARY_KEY, COMBINATION, ORPHAN, NULL_KEY]
 
 
 def _statuses(warehouse: Path, tmp: Path, window: date | None) -> dict[str, str]:
@@ -53,15 +54,15 @@ def test_a_broken_row_fails_the_runs_that_touch_it_and_only_those(vault):
         f"INSERT INTO vault.sat_user_profile SELECT * REPLACE (DATE '{D2}' AS load_date) "
         f"FROM vault.sat_user_profile WHERE load_date = DATE '{D1}' LIMIT 1"
     )
-    # day 1 links a user no hub row knows
+    # day 1 links a user no hub row knows, and a plan that is not there at all
     con.execute(
         f"INSERT INTO vault.link_user_plan SELECT * REPLACE (md5('orphan link') AS link_user_plan_pk, "
-        f"md5('nobody') AS user_pk) FROM vault.link_user_plan WHERE load_date = DATE '{D1}' LIMIT 1"
+        f"md5('nobody') AS user_pk, NULL AS plan_pk) FROM vault.link_user_plan WHERE load_date = DATE '{D1}' LIMIT 1"
     )
     con.close()
     day2, day1, everything = (_statuses(warehouse, tmp, window) for window in (D2, D1, None))
     # a key loaded on day 2 that also exists from day 1: day 2's check sees the whole table
-    assert (day2[PRIMARY_KEY], day2[COMBINATION], day2[ORPHAN]) == ("fail", "fail", "pass")
+    assert [day2[test] for test in JUDGED] == ["fail", "fail", "pass", "pass"]
     # day 1's keys are duplicated too (by day 2's rows); its orphan is a warning (relationships warn)
-    assert (day1[PRIMARY_KEY], day1[COMBINATION], day1[ORPHAN]) == ("fail", "fail", "warn")
-    assert (everything[PRIMARY_KEY], everything[COMBINATION], everything[ORPHAN]) == ("fail", "fail", "warn")
+    assert [day1[test] for test in JUDGED] == ["fail", "fail", "warn", "fail"]
+    assert [everything[test] for test in JUDGED] == ["fail", "fail", "warn", "fail"]
