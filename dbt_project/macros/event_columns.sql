@@ -48,9 +48,11 @@ left join (
     {%- endfor %}
 {%- endmacro %}
 
-{#- Hash keys every topic's staging model carries: user, plan, session, device, place. -#}
-{% macro event_hashed_columns() -%}
-    {{ return({
+{#- The hash keys of what every event names (user, plan, session, device, place), as stage() wants
+    them: all, or only the named ones. A staging model hashes only what the vault reads from it: each
+    unused hash column of a million-event day costs time to compute and to write. -#}
+{% macro event_hashed_columns(names=none) -%}
+    {%- set hashed = {
         'user_pk': 'user_id',
         'plan_pk': 'level',
         'session_pk': ['session_id', 'user_id'],
@@ -66,5 +68,13 @@ left join (
         'link_location_city_state_pk': ['location_city_qualified', 'location_state'],
         'user_hashdiff': {'is_hashdiff': true, 'columns': ['first_name', 'last_name', 'gender', 'registration_ts_ms']},
         'location_geo_hashdiff': {'is_hashdiff': true, 'columns': ['latitude_key', 'longitude_key']},
-    }) }}
+    } -%}
+    {%- if names is none -%}
+        {{ return(hashed) }}
+    {%- endif -%}
+    {%- set chosen = {} -%}
+    {%- for name in names -%}
+        {%- do chosen.update({name: hashed[name]}) -%}
+    {%- endfor -%}
+    {{ return(chosen) }}
 {%- endmacro %}

@@ -1,4 +1,4 @@
-{%- set hashed = event_hashed_columns() -%}
+{%- set hashed = event_hashed_columns(['user_pk', 'session_pk', 'user_agent_pk', 'location_geo_pk']) -%}
 {%- do hashed.update({
     'authorization_pk': ['session_id', 'item_in_session', 'event_ts_ms'],
     'authorization_hashdiff': {'is_hashdiff': true, 'columns': ['is_auth_successful', 'event_ts_ms']},
