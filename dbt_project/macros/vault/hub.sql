@@ -1,5 +1,6 @@
 {#- hub(src_pk, src_nk, src_ldts, src_source, source_model): one row per key, ever, carrying the
-    earliest load_date it was seen (ties: the smaller record_source). Several source models union.
+    earliest load_date it was seen (ties: the smaller record_source, then the smaller key columns).
+    Several source models union.
     Incremental: inserts new keys; an out-of-order backfill may move an existing key's first-seen
     load_date (and its record_source) earlier, nothing else. -#}
 {% macro hub(src_pk, src_nk, src_ldts, src_source, source_model) -%}
@@ -22,14 +23,7 @@ with candidates as (
 ),
 
 earliest as (
-    select {{ src_pk }}, {{ names | join(', ') }}, {{ src_ldts }}, {{ src_source }}
-    from (
-        select *, row_number() over (
-            partition by {{ src_pk }} order by {{ src_ldts }}, {{ src_source }}
-        ) as first_seen
-        from candidates
-    ) ranked
-    where first_seen = 1
+    {{ audio_dwh.first_per_key('candidates', src_pk, names + [src_ldts, src_source], [src_ldts, src_source] + names) }}
 )
 
 select batch.*
