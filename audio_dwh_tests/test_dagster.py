@@ -168,6 +168,10 @@ VAULT_TABLES = [
 
 def test_three_days_through_dagster_fill_every_vault_table_and_pass_its_checks(settings):
     instance = dg.DagsterInstance.ephemeral()
+    graph = defs.resolve_asset_graph()
+    vault_nodes = [node for node in graph.asset_nodes if node.key.path[0] == "vault"]
+    expected_vault_checks = {(key.asset_key, key.name) for node in vault_nodes for key in node.check_keys}
+    assert len(expected_vault_checks) == 70  # the dbt tests of the vault models (_raw_vault.yml)
     for day in ("2026-11-02", "2026-11-03", "2026-11-04"):
         result = dg.materialize(
             [eventsim_events, *raw_assets, dbt_models],
@@ -179,8 +183,8 @@ def test_three_days_through_dagster_fill_every_vault_table_and_pass_its_checks(s
         evaluations = result.get_asset_check_evaluations()
         failed = [(e.asset_key.to_user_string(), e.check_name) for e in evaluations if not e.passed]
         assert not [f for f in failed if f[1] != "volume"], failed
-        dbt_checks = [e for e in evaluations if e.asset_key.path[0] == "vault"]
-        assert len(dbt_checks) > 80
+        vault_checks = {(e.asset_key, e.check_name) for e in evaluations if e.asset_key.path[0] == "vault"}
+        assert vault_checks == expected_vault_checks
         rows = {
             e.asset_key.to_user_string(): e.materialization.metadata["dagster/row_count"].value
             for e in result.get_asset_materialization_events()
