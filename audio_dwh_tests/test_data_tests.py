@@ -13,7 +13,7 @@ from audio_dwh_tests.test_vault import D1, D2, _day1, _day2, _land_and_load
 
 PRIMARY_KEY = "primary_key_hub_user_user_pk"
 COMBINATION = "unique_combination_sat_user_profile_user_pk__effective_from_ts"
-ORPHAN = "relationships_in_run_link_user_plan_user_pk__user_pk__ref_hub_user_"
+ORPHAN = "references_in_run_link_user_plan"
 NULL_KEY = "not_null_in_run_link_user_plan_user_pk__plan_pk"
 JUDGED = [PRIMARY_KEY, COMBINATION, ORPHAN, NULL_KEY]
 
@@ -63,6 +63,6 @@ def test_a_broken_row_fails_the_runs_that_touch_it_and_only_those(vault):
     day2, day1, everything = (_statuses(warehouse, tmp, window) for window in (D2, D1, None))
     # a key loaded on day 2 that also exists from day 1: day 2's check sees the whole table
     assert [day2[test] for test in JUDGED] == ["fail", "fail", "pass", "pass"]
-    # day 1's keys are duplicated too (by day 2's rows); its orphan is a warning (relationships warn)
+    # day 1's keys are duplicated too (by day 2's rows); its orphan is a warning (references warn)
     assert [day1[test] for test in JUDGED] == ["fail", "fail", "warn", "fail"]
     assert [everything[test] for test in JUDGED] == ["fail", "fail", "warn", "fail"]
