@@ -10,7 +10,7 @@ import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 from dagster_gcp import BigQueryResource
 
-from audio_dwh.dbt.project import dbt_project, keep_partial_parse, prepare_manifest
+from audio_dwh.dbt.project import dbt_project, keep_partial_parse, prepare_manifest, prune_run_targets
 from audio_dwh.partitions import daily_partitions, range_backfill
 from audio_dwh.quality.freshness import FRESHNESS_POLICY
 from audio_dwh.resources import WarehouseResource
@@ -80,6 +80,7 @@ def dbt_models(
         invocation = dbt.cli(["build", "--target", warehouse.target], context=context)
         events = list(invocation.stream())
     keep_partial_parse(invocation.target_path)
+    prune_run_targets()
     # Counted once dbt has exited and released the file (dagster-dbt's fetch_row_counts would open
     # DuckDB inside this process with another configuration, locking out the next loads).
     nodes = invocation.manifest["nodes"]
