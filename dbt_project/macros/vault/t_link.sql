@@ -10,18 +10,22 @@ with batch as (
         {%- for fk in src_fk %}
         coalesce({{ fk }}, {{ audio_dwh.ghost_key() }}) as {{ fk }},
         {%- endfor %}
-        {{ src_payload | join(', ') }}, {{ src_eff }}, {{ src_ldts }}, {{ src_source }},
-        row_number() over (partition by {{ src_pk }} order by {{ src_ldts }}, {{ src_eff }}) as occurrence
+        {{ src_payload | join(', ') }}, {{ src_eff }}, {{ src_ldts }}, {{ src_source }}
     from {{ ref(source_model) }}
     where {{ src_pk }} is not null
+),
+
+{%- set columns = src_fk + src_payload + [src_eff, src_ldts, src_source] %}
+
+first_occurrences as (
+    {{ audio_dwh.first_per_key('batch', src_pk, columns, [src_ldts, src_eff] + src_fk + src_payload + [src_source]) }}
 )
 
-select {{ src_pk }}, {{ src_fk | join(', ') }}, {{ src_payload | join(', ') }}, {{ src_eff }}, {{ src_ldts }}, {{ src_source }}
-from batch
-where occurrence = 1
+select {{ src_pk }}, {{ columns | join(', ') }}
+from first_occurrences
 {%- if is_incremental() %}
-  {#- A transaction's key includes its time, so it can only have been loaded on the batch's days. #}
-  and {{ src_pk }} not in (
+{#- A transaction's key includes its time, so it can only have been loaded on the batch's days. #}
+where {{ src_pk }} not in (
       select {{ src_pk }} from {{ this }}
       where {{ src_ldts }} between (select min({{ src_ldts }}) from batch) and (select max({{ src_ldts }}) from batch)
   )
