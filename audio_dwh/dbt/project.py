@@ -14,11 +14,13 @@ from dagster_dbt import DbtProject
 DBT_PROJECT_DIR = Path(__file__).resolve().parents[2] / "dbt_project"
 
 PARTIAL_PARSE = "partial_parse.msgpack"
-# dagster-dbt writes every run's artifacts (~7 MB: debug log, manifest, compiled SQL) to a folder of its
-# own under target/ and never removes it: the newest ones are kept for a look after a run.
+# dagster-dbt writes every run's artifacts (~4 MB: log, manifest, parse state, compiled SQL) to a
+# folder of its own under target/ and never removes it: the newest ones are kept for a look after a run.
 KEPT_RUN_TARGETS = 20
 
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
+# Where the project's parse state lives and dagster-dbt makes each run's own target folder.
+PROJECT_TARGET = dbt_project.project_dir / dbt_project.target_path
 
 
 def _newest_source_mtime(project_dir: Path) -> float:
@@ -53,7 +55,7 @@ def prepare_manifest(project: DbtProject = dbt_project) -> Path:
     return manifest
 
 
-def keep_partial_parse(run_target: Path, project_target: Path | None = None) -> None:
+def keep_partial_parse(run_target: Path, project_target: Path = PROJECT_TARGET) -> None:
     """Keep a finished run's parse state for the next run.
 
     dagster-dbt gives every run a target folder of its own and seeds it with the project's
@@ -63,19 +65,18 @@ def keep_partial_parse(run_target: Path, project_target: Path | None = None) -> 
     """
     state = run_target / PARTIAL_PARSE
     if state.exists():
-        kept = (project_target or dbt_project.project_dir / dbt_project.target_path) / PARTIAL_PARSE
+        kept = project_target / PARTIAL_PARSE
         temporary = kept.with_name(f".{PARTIAL_PARSE}.{os.getpid()}")
         shutil.copyfile(state, temporary)
         os.replace(temporary, kept)
 
 
-def prune_run_targets(project_target: Path | None = None, keep: int = KEPT_RUN_TARGETS) -> list[Path]:
+def prune_run_targets(project_target: Path = PROJECT_TARGET, keep: int = KEPT_RUN_TARGETS) -> list[Path]:
     """Remove all but the newest `keep` run folders dagster-dbt left in target/ (a daily job would
-    otherwise grow it by ~2.5 GB a year). Runs still going have the newest folders; with at most a few
+    otherwise grow it by more than a GB a year). Runs still going have the newest folders; with at most a few
     runs at once, they are among those kept. Returns the folders removed."""
-    target = project_target or dbt_project.project_dir / dbt_project.target_path
     runs = sorted(
-        (folder for folder in target.glob("dbt_models-*") if folder.is_dir()),
+        (folder for folder in project_target.glob("dbt_models-*") if folder.is_dir()),
         key=lambda folder: folder.stat().st_mtime,
         reverse=True,
     )
