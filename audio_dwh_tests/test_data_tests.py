@@ -25,7 +25,7 @@ def _statuses(warehouse: Path, tmp: Path, window: date | None) -> dict[str, str]
         args += ["--vars", json.dumps({"min_date": window.isoformat()})]
     run_dbt(args, warehouse, tmp, failing_tests_ok=True)
     results = json.loads((tmp / "target" / "run_results.json").read_text())["results"]
-    return {r["unique_id"].split(".")[2]: r["status"] for r in results if r["unique_id"].startswith("test.")}
+    return {r["unique_id"].split(".")[2]: r["status"] for r in results}
 
 
 @pytest.fixture(scope="module")

@@ -6,11 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 from audio_dwh.dbt.sources import SOURCES_FILE, render_sources
 from audio_dwh.events.contract import TOPICS
-from audio_dwh_tests.dbt_helpers import run_dbt
 
 DBT_PROJECT = Path(__file__).resolve().parents[1] / "dbt_project"
 
@@ -34,22 +31,3 @@ def test_dbt_parses_the_project_and_maps_sources_to_raw_assets(tmp_path):
     for name, source in sources.items():
         assert source["meta"]["dagster"]["asset_key"] == ["raw", name]
         assert list(source["columns"])[: len(TOPICS[name].fields)] == list(TOPICS[name].field_names)
-
-
-@pytest.mark.parametrize(("limit", "expected"), [("1GB", "953.6 MiB"), ("512MB", "488.2 MiB")])
-def test_a_dbt_run_has_the_memory_budget_and_the_in_memory_database_staging_lives_in(
-    tmp_path: Path, limit: str, expected: str
-):
-    """profiles.yml gives each dbt run DuckDB's memory limit (AUDIO_DWH_DBT_MEMORY_LIMIT) and attaches
-    the run's in-memory database, where staging lives (spilling past the limit)."""
-    query = (
-        "select current_setting('memory_limit') as memory_limit, "
-        "(select count(*) from duckdb_databases() where database_name = 'run_memory' and path is null) as run_memory"
-    )
-    out = run_dbt(
-        ["show", "--inline", query, "--output", "json"],
-        tmp_path / "w.duckdb",
-        tmp_path,
-        {"AUDIO_DWH_DBT_MEMORY_LIMIT": limit},
-    )
-    assert json.loads(out[out.index("{") :])["show"] == [{"memory_limit": expected, "run_memory": 1}]

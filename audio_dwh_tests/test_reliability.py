@@ -37,7 +37,7 @@ LANDING_AND_RAW = [eventsim_events, *raw_assets]
 EVERYTHING = [*LANDING_AND_RAW, dbt_models]
 
 
-def checksums(warehouse: Path, schemas: tuple[str, ...] = ("raw", "vault", "marts")) -> dict:
+def checksums(warehouse: Path, schemas: tuple[str, ...] = ("raw", "staging", "vault", "marts")) -> dict:
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
         return {
@@ -76,7 +76,7 @@ def test_rerunning_a_day_three_times_changes_no_table(tmp_path, reliability):
     reliability(
         what="Re-run",
         tried="the same day materialized 3 times through Dagster (landing, raw, dbt)",
-        held="every raw, vault and mart table identical after each run (row-hash checksums)",
+        held="every raw, staging, vault and mart table identical after each run (row-hash checksums)",
         runs=3,
         tables_compared=len(runs[0]),
         rows_compared=sum(count for count, _ in runs[0].values()),
@@ -191,7 +191,7 @@ def test_a_kill_during_the_dbt_run_leaves_no_half_written_table(tmp_path, reliab
     previous = DAY - timedelta(days=1)
     assert _materialize(settings, EVERYTHING, previous).success
     assert _materialize(settings, LANDING_AND_RAW, DAY).success
-    layers = ("vault", "marts")
+    layers = ("staging", "vault", "marts")
     before = checksums(settings.warehouse, layers)
     clean = dataclasses.replace(settings, home=tmp_path / "clean")
     clean.home.mkdir()
@@ -213,7 +213,7 @@ def test_a_kill_during_the_dbt_run_leaves_no_half_written_table(tmp_path, reliab
     reliability(
         what="Crash during the dbt run",
         tried="SIGKILL of the run process and its dbt subprocess after dbt started its 12th model",
-        held="every vault and mart table either as before or as a clean run leaves it; the next "
+        held="every staging, vault and mart table either as before or as a clean run leaves it; the next "
         "run completes the day exactly",
         kills=1,
         tables_completed_before_kill=completed,

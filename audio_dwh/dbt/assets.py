@@ -10,15 +10,7 @@ import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 from dagster_gcp import BigQueryResource
 
-from audio_dwh.dbt.project import (
-    RUN_MEMORY,
-    dbt_models_manifest,
-    dbt_project,
-    keep_partial_parse,
-    prepare_manifest,
-    prune_run_targets,
-    run_memory_parents,
-)
+from audio_dwh.dbt.project import dbt_project, keep_partial_parse, prepare_manifest, prune_run_targets
 from audio_dwh.partitions import daily_partitions, range_backfill
 from audio_dwh.quality.freshness import FRESHNESS_POLICY
 from audio_dwh.resources import WarehouseResource
@@ -63,18 +55,6 @@ def _dbt_environment(warehouse: WarehouseResource, days: Mapping[str, str]) -> I
                 os.environ[name] = value
 
 
-def _was_selected(context: dg.AssetExecutionContext, event: Any) -> bool:
-    """Whether an event of the dbt run belongs to what the Dagster run selected (a subset's run
-    also builds the staging it reads, whose results are not the run's to report)."""
-    if isinstance(event, dg.Output):
-        return event.output_name in context.selected_output_names
-    if isinstance(event, dg.AssetCheckResult | dg.AssetCheckEvaluation):
-        return dg.AssetCheckKey(event.asset_key, event.check_name) in context.selected_asset_check_keys
-    if isinstance(event, dg.AssetObservation | dg.AssetMaterialization):
-        return event.asset_key in context.selected_asset_keys
-    return True
-
-
 @dbt_assets(
     manifest=prepare_manifest(dbt_project),
     project=dbt_project,
@@ -90,36 +70,25 @@ def dbt_models(
     context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource, bigquery: BigQueryResource
 ):
     """dbt build over the partition range, on the warehouse's target; row counts are the rows whose
-    day (load_date, or a mart's day column) is in it (none for staging on DuckDB, gone with the run)."""
+    day (load_date, or a mart's day column) is in it."""
     window = context.partition_time_window
     days = {
         "min_date": window.start.date().isoformat(),
         "max_date": (window.end - timedelta(days=1)).date().isoformat(),
     }
-    manifest = dbt_models_manifest()
-    # On DuckDB staging lives in the run's memory (dbt_project.yml): a run of some vault models
-    # builds the staging they read too.
-    in_run_memory = warehouse.target == "duckdb"
-    selected = {key.path[-1] for key in context.selected_asset_keys}
-    unselected_parents = run_memory_parents(manifest, selected) - selected if in_run_memory else set()
-    build = ["build", "--target", warehouse.target]
-    if unselected_parents:
-        build += ["--select", " ".join(sorted(unselected_parents))]
     with _dbt_environment(warehouse, days):
-        invocation = dbt.cli(build, context=context)
-        events = [event for event in invocation.stream() if _was_selected(context, event)]
+        invocation = dbt.cli(["build", "--target", warehouse.target], context=context)
+        events = list(invocation.stream())
     keep_partial_parse(invocation.target_path)
     prune_run_targets()
     # Counted once dbt has exited and released the file (dagster-dbt's fetch_row_counts would open
-    # DuckDB inside this process with another configuration, locking out the next loads). Tables
-    # that lived in the run's memory are gone by then: they have no count.
-    nodes = manifest["nodes"]
-    built = {
+    # DuckDB inside this process with another configuration, locking out the next loads).
+    nodes = invocation.manifest["nodes"]
+    tables = {
         event.output_name: nodes[event.metadata["unique_id"].value]
         for event in events
         if isinstance(event, dg.Output) and "unique_id" in event.metadata
     }
-    tables = {name: node for name, node in built.items() if not (in_run_memory and node["database"] == RUN_MEMORY)}
     with warehouse.reader(bigquery) as reader:
         rows = {
             name: fetch(

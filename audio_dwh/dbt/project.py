@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import fcntl
-import json
 import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any
 
 from dagster_dbt import DbtProject
 
@@ -20,9 +17,6 @@ PARTIAL_PARSE = "partial_parse.msgpack"
 # dagster-dbt writes every run's artifacts (~4 MB: log, manifest, parse state, compiled SQL) to a
 # folder of its own under target/ and never removes it: the newest ones are kept for a look after a run.
 KEPT_RUN_TARGETS = 20
-
-# The in-memory database profiles.yml attaches to every DuckDB run: staging tables live there.
-RUN_MEMORY = "run_memory"
 
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
 # Where the project's parse state lives and dagster-dbt makes each run's own target folder.
@@ -89,26 +83,3 @@ def prune_run_targets(project_target: Path = PROJECT_TARGET, keep: int = KEPT_RU
     for folder in runs[keep:]:
         shutil.rmtree(folder, ignore_errors=True)
     return runs[keep:]
-
-
-def dbt_models_manifest(project: DbtProject = dbt_project) -> dict[str, Any]:
-    """The manifest the dbt assets were built from."""
-    return json.loads(prepare_manifest(project).read_text())
-
-
-def run_memory_parents(manifest: Mapping[str, Any], models: Iterable[str]) -> set[str]:
-    """The models living in the run's memory that the named models read, directly or through one
-    another: a dbt run of the named models must build them too, or find nothing to read."""
-    nodes = manifest["nodes"]
-    by_name = {node["name"]: node for node in nodes.values() if node["resource_type"] == "model"}
-    found: set[str] = set()
-    pending = [by_name[name] for name in models if name in by_name]
-    while pending:
-        for parent_id in pending.pop()["depends_on"]["nodes"]:
-            parent = nodes.get(parent_id)
-            if parent is None or parent["database"] != RUN_MEMORY or parent["name"] in found:
-                continue
-            if parent["config"]["materialized"] != "ephemeral":
-                found.add(parent["name"])
-            pending.append(parent)
-    return found
