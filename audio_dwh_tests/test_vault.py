@@ -17,7 +17,7 @@ from audio_dwh.events.contract import TOPICS
 from audio_dwh.events.simulator import day_folder
 from audio_dwh.events.text import double_encode
 from audio_dwh.raw.duckdb_loader import load_day
-from audio_dwh_tests.dbt_helpers import run_days
+from audio_dwh_tests.dbt_helpers import run_days, run_dbt
 
 D1, D2 = date(2026, 11, 2), date(2026, 11, 3)
 D1_MS, D2_MS = 1_793_577_600_000, 1_793_664_000_000
@@ -230,3 +230,32 @@ def test_song_play_details_end_when_the_song_does(loaded):
 
 def test_failed_login_keeps_its_transaction_with_the_ghost_user(loaded):
     assert loaded["in_order_rows"]["auth"] == [(True, False), (False, True)]
+
+
+def test_a_table_whose_columns_changed_stops_the_load_and_keeps_its_rows(tmp_path):
+    """on_schema_change: fail, checked by the project's incremental materialization in SQL; the error
+    names the model and the columns, the stored rows stay, and a full refresh over every day mends it."""
+    warehouse, landing = tmp_path / "warehouse.duckdb", tmp_path / "landing"
+    _land_and_load(warehouse, landing, D1, _day1())
+    _land_and_load(warehouse, landing, D2, _day2())
+    run_days(warehouse, tmp_path, D1.isoformat())
+    con = duckdb.connect(str(warehouse))
+    con.execute("ALTER TABLE vault.hub_user ADD COLUMN nickname VARCHAR")
+    before = con.execute("SELECT * FROM vault.hub_user ORDER BY ALL").fetchall()
+    con.close()
+
+    window = json.dumps({"min_date": D2.isoformat()})
+    output = run_dbt(["run", "--select", "hub_user", "--vars", window], warehouse, tmp_path, failing_tests_ok=True)
+    assert 'incremental model "warehouse"."vault"."hub_user" no longer match its table' in output, output[-3000:]
+    assert "differing: nickname VARCHAR" in output
+    con = duckdb.connect(str(warehouse))
+    assert con.execute("SELECT * FROM vault.hub_user ORDER BY ALL").fetchall() == before
+    con.close()
+
+    run_dbt(["run", "--select", "+hub_user", "--full-refresh"], warehouse, tmp_path)  # no window: every day
+    con = duckdb.connect(str(warehouse))
+    columns = [c for (c,) in con.execute("SELECT column_name FROM (DESCRIBE vault.hub_user)").fetchall()]
+    users = con.execute("SELECT user_id, load_date, record_source FROM vault.hub_user ORDER BY 1").fetchall()
+    con.close()
+    assert "nickname" not in columns
+    assert users == [(1, D1, "listen_events"), (2, D1, "auth_events")]

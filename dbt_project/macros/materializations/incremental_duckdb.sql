@@ -1,0 +1,58 @@
+{#- Incremental models on DuckDB, lean: the day's rows are computed once into a temporary table, the
+    schema check (on_schema_change: fail) and the delete+insert or append run in the same statement
+    batch. dbt-duckdb's own materialization asks the catalog 4-6 times a model through dbt's Python
+    (~0.3 s a model, ~10 s a run of 32 models, with or without rows). Everything else (first build,
+    full refresh, other strategies or schema policies) goes to dbt-duckdb's materialization. -#}
+{% materialization incremental, adapter='duckdb' -%}
+    {%- set existing = load_cached_relation(this) -%}
+    {%- set strategy = config.get('incremental_strategy') or 'append' -%}
+    {%- set on_schema_change = config.get('on_schema_change') or 'ignore' -%}
+    {%- if existing is none or existing.is_view or should_full_refresh() or model['language'] != 'sql'
+          or strategy not in ['append', 'delete+insert'] or on_schema_change not in ['fail', 'ignore'] -%}
+        {{ return(dbt.materialization_incremental_duckdb()) }}
+    {%- endif -%}
+    {%- set target = this.incorporate(type='table') -%}
+    {%- set batch = this.identifier ~ '__dbt_batch' -%}
+    {%- set unique_key = config.get('unique_key') -%}
+    {%- set keys = ([unique_key] if unique_key is string else unique_key) or [] -%}
+
+    {{ run_hooks(pre_hooks, inside_transaction=False) }}
+    {{ run_hooks(pre_hooks, inside_transaction=True) }}
+    {% call statement('main') -%}
+        create or replace temporary table {{ batch }} as (
+            {{ compiled_code }}
+        );
+        {%- if on_schema_change == 'fail' %}
+        {{ audio_dwh.fail_on_schema_change(target, batch) }};
+        {%- endif %}
+        {%- if strategy == 'delete+insert' and keys %}
+        delete from {{ target }} as stored using temp.main.{{ batch }} as batch
+        where {% for key in keys %}stored.{{ key }} = batch.{{ key }}{% if not loop.last %} and {% endif %}{% endfor %};
+        {%- endif %}
+        insert into {{ target }} by name select * from temp.main.{{ batch }};
+        drop table temp.main.{{ batch }}
+    {%- endcall %}
+    {{ run_hooks(post_hooks, inside_transaction=True) }}
+    {% do adapter.commit() %}
+    {{ run_hooks(post_hooks, inside_transaction=False) }}
+    {{ return({'relations': [target]}) }}
+{%- endmaterialization %}
+
+{#- Raises (DuckDB's error()) when the batch's columns or types differ from the stored table's. -#}
+{% macro fail_on_schema_change(target, batch) -%}
+select error('The columns of incremental model {{ target }} no longer match its table (on_schema_change: fail); '
+             || 'differing: ' || string_agg(column_name || ' ' || data_type, ', ' order by column_name)
+             || '. Rebuild it over every day: dbt run --full-refresh --select +{{ target.identifier }}, without a date window.')
+from (
+    (select column_name, data_type from duckdb_columns() where database_name = 'temp' and table_name = '{{ batch }}'
+     except
+     select column_name, data_type from duckdb_columns()
+     where database_name = '{{ target.database }}' and schema_name = '{{ target.schema }}' and table_name = '{{ target.identifier }}')
+    union all
+    (select column_name, data_type from duckdb_columns()
+     where database_name = '{{ target.database }}' and schema_name = '{{ target.schema }}' and table_name = '{{ target.identifier }}'
+     except
+     select column_name, data_type from duckdb_columns() where database_name = 'temp' and table_name = '{{ batch }}')
+) as differing
+having count(*) > 0
+{%- endmacro %}
