@@ -1,14 +1,18 @@
 {#- Incremental models on DuckDB, lean: the day's rows are computed once into a temporary table, the
     schema check (on_schema_change: fail) and the delete+insert or append run in the same statement
-    batch. dbt-duckdb's own materialization asks the catalog 4-6 times a model through dbt's Python
-    (~0.3 s a model, ~10 s a run of 32 models, with or without rows). Everything else (first build,
-    full refresh, other strategies or schema policies) goes to dbt-duckdb's materialization. -#}
+    batch. dbt-duckdb's own materialization asks the catalog 4-6 times a model through dbt's Python,
+    rows or not (measured over the 32 models: an empty day 2.6-2.9 s -> 1.8-1.9 s, a day of ~1M
+    events 15.5-16.4 s -> 13.3-14.4 s). Everything else (first build,
+    full refresh, other strategies or schema policies, predicates, grants, contracts) goes to
+    dbt-duckdb's materialization. -#}
 {% materialization incremental, adapter='duckdb' -%}
     {%- set existing = load_cached_relation(this) -%}
     {%- set strategy = config.get('incremental_strategy') or 'append' -%}
     {%- set on_schema_change = config.get('on_schema_change') or 'ignore' -%}
-    {%- if existing is none or existing.is_view or should_full_refresh() or model['language'] != 'sql'
-          or strategy not in ['append', 'delete+insert'] or on_schema_change not in ['fail', 'ignore'] -%}
+    {%- set plain = strategy in ['append', 'delete+insert'] and on_schema_change in ['fail', 'ignore']
+          and not (config.get('incremental_predicates') or config.get('predicates') or config.get('grants')
+                   or model['contract']['enforced']) -%}
+    {%- if existing is none or existing.is_view or should_full_refresh() or model['language'] != 'sql' or not plain -%}
         {{ return(dbt.materialization_incremental_duckdb()) }}
     {%- endif -%}
     {%- set target = this.incorporate(type='table') -%}
