@@ -128,8 +128,28 @@ def _child_until(command: list[str], env: dict, marker, settle_s: float) -> tupl
     if killed:
         os.killpg(child.pid, signal.SIGKILL)
     child.wait()
+    _wait_until_group_gone(child.pid)
     reader.join(timeout=10)
     return "".join(output), killed
+
+
+def _wait_until_group_gone(group: int, timeout_s: float = 60) -> None:
+    """Wait until no live process of the group remains: a killed dbt (a grandchild, not waited for
+    above) holds the warehouse's lock until it has exited, which may take a moment mid-write."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        alive = []
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rpartition(")")[2].split()
+            except OSError:  # the process ended while we looked
+                continue
+            if int(fields[2]) == group and fields[0] != "Z":  # fields: state, parent, process group
+                alive.append(stat.parent.name)
+        if not alive:
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"processes {alive} of the killed group {group} still run after {timeout_s} s")
 
 
 def _layer_in_child(home: Path, landing: Path, day: date, layer: str) -> list[str]:
