@@ -5,8 +5,8 @@ import hashlib
 import json
 from datetime import UTC, date, datetime, timedelta
 
-from audio_dwh.events import reference
-from audio_dwh.events.simulator import DaySimulator, SimulatorConfig, write_day
+from audio_dwh.events import reference, simulator
+from audio_dwh.events.simulator import DaySimulator, SimulatorConfig, day_folder, write_day
 from audio_dwh.events.text import double_encode, repair_double_encoding
 from audio_dwh_tests.conftest import DAY
 
@@ -30,6 +30,19 @@ def test_same_seed_and_day_give_identical_files_whatever_else_was_generated(tmp_
     day_files = {k: v for k, v in _digest(after_others).items() if f"date={DAY}" in k}
     assert _digest(alone) == day_files
     assert len(day_files) == 4
+
+
+def test_each_file_holds_the_days_lines_in_order_one_per_line(tmp_path, monkeypatch):
+    # Slices of 7 lines: every topic but the smallest is written in several pieces.
+    monkeypatch.setattr(simulator, "WRITE_SLICE_LINES", 7)
+    sim = DaySimulator(SimulatorConfig(seed=3, users=300))
+    counts = write_day(sim, DAY, tmp_path)
+    expected = sim.simulate(DAY)
+    for topic, lines in expected.items():
+        text = (day_folder(tmp_path, topic, DAY) / simulator.SIMULATOR_FILE).read_text(encoding="utf-8")
+        assert text == "".join(f"{line}\n" for line in lines)
+        assert counts[topic] == len(lines)
+    assert len(expected["page_view_events"]) > 7
 
 
 def test_another_seed_gives_other_events():

@@ -414,6 +414,7 @@ def day_folder(landing: Path, topic: str, day: date) -> Path:
 
 
 SIMULATOR_FILE = "eventsim.json"
+WRITE_SLICE_LINES = 20_000
 
 
 def write_day(simulator: DaySimulator, day: date, landing: Path) -> dict[str, int]:
@@ -423,7 +424,11 @@ def write_day(simulator: DaySimulator, day: date, landing: Path) -> dict[str, in
         folder = day_folder(landing, topic, day)
         folder.mkdir(parents=True, exist_ok=True)
         tmp = folder / f".{SIMULATOR_FILE}.tmp"
-        tmp.write_text("".join(f"{line}\n" for line in lines), encoding="utf-8")
+        with tmp.open("w", encoding="utf-8") as out:
+            # In slices: one string of a whole topic (~250 MB) and its encoded copy fault in fresh
+            # memory pages (~1 s/GB here); slices halve the peak RSS of a million-event day.
+            for start in range(0, len(lines), WRITE_SLICE_LINES):
+                out.write("\n".join(lines[start : start + WRITE_SLICE_LINES]) + "\n")
         os.replace(tmp, folder / SIMULATOR_FILE)
         counts[topic] = len(lines)
     return counts
