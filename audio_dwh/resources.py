@@ -17,7 +17,8 @@ from audio_dwh.dates import parse_day
 from audio_dwh.dbt.project import dbt_project
 from audio_dwh.dbt.resource import DbtCli
 from audio_dwh.events.gcs_landing import GcsLanding
-from audio_dwh.events.simulator import DaySimulator, SimulatorConfig, day_folder
+from audio_dwh.events.landing import DayFiles, scan_day
+from audio_dwh.events.simulator import DaySimulator, SimulatorConfig
 from audio_dwh.settings import Settings
 from audio_dwh.warehouse_sql import Reader
 
@@ -106,9 +107,9 @@ class EventSourceResource(dg.ConfigurableResource):
     def simulator(self) -> DaySimulator:
         return DaySimulator(SimulatorConfig(seed=self.seed, users=self.users, epoch=parse_day(self.epoch, "epoch")))
 
-    def files(self, topic: str, day: date) -> list[Path]:
-        folder = day_folder(self.landing_path, topic, day)
-        return sorted(p for p in folder.glob("*.json*") if p.is_file()) if folder.is_dir() else []
+    def files(self, topic: str, day: date) -> DayFiles:
+        """The landing folder's files of a topic and day, by kind (events, unreadable, skipped)."""
+        return scan_day(self.landing_path, topic, day)
 
 
 def build_resources(settings: Settings) -> dict[str, dg.ConfigurableResource]:

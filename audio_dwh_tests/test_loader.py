@@ -1,17 +1,22 @@
 """The DuckDB raw loader: validation, rejects with reasons, idempotency, atomicity, classic import."""
 
+import bz2
+import gzip
 import json
-from datetime import timedelta
+import subprocess
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
 
 from audio_dwh.events.classic import import_classic
-from audio_dwh.events.contract import TOPICS
-from audio_dwh.events.simulator import DaySimulator, SimulatorConfig, day_folder, write_day
-from audio_dwh.raw.duckdb_loader import RejectedShareTooHigh, load_day
+from audio_dwh.events.contract import TOPICS, Topic
+from audio_dwh.events.landing import day_folder, scan_day
+from audio_dwh.events.simulator import DaySimulator, SimulatorConfig, write_day
+from audio_dwh.quality.raw_checks import check_new_values, new_values
+from audio_dwh.raw.duckdb_loader import LoadResult, RejectedShareTooHigh, load_day
 from audio_dwh_tests.conftest import DAY, sparkify_files
-from audio_dwh_tests.hostile import BAD_LINES, line
+from audio_dwh_tests.hostile import BAD_LINES, DOMAIN_LINES, NEW_VALUE_LINES, line
 
 LISTENS = TOPICS["listen_events"]
 
@@ -20,6 +25,10 @@ def _write(path: Path, lines: list[bytes]) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(b"".join(line + b"\n" for line in lines))
     return path
+
+
+def _load(con, landing: Path, threshold: float, topic: Topic = LISTENS, day: date = DAY) -> LoadResult:
+    return load_day(con, topic, day, scan_day(landing, topic.name, day), landing, threshold)
 
 
 def _rows(con, table: str, day=DAY) -> list[tuple]:
@@ -33,8 +42,8 @@ def test_every_bad_line_is_rejected_with_its_reason_and_line_and_every_good_line
                                       registration=..., extra_field="ignored")]  # fmt: skip
     lines = good[:1] + [line for line, _ in BAD_LINES] + good[1:]
     landing = tmp_path / "landing"
-    path = _write(day_folder(landing, LISTENS.name, DAY) / "events.json", lines)
-    result = load_day(warehouse, LISTENS, DAY, [path], landing, reject_threshold=1.0)
+    _write(day_folder(landing, LISTENS.name, DAY) / "events.json", lines)
+    result = _load(warehouse, landing, 1.0)
     assert len(BAD_LINES) >= 20
     assert (result.lines, result.rows, result.rejected) == (len(lines), 2, len(BAD_LINES))
     assert result.unknown_fields == ["extra_field"]
@@ -51,6 +60,99 @@ def test_every_bad_line_is_rejected_with_its_reason_and_line_and_every_good_line
     assert loaded == [(1, 7, "Björk", "02134", 1), (2, None, "Björk", "02134", len(lines))]
 
 
+def test_a_value_outside_its_domain_is_rejected_naming_the_field_and_the_rule(tmp_path, warehouse):
+    landing = tmp_path / "landing"
+    for topic in ("listen_events", "page_view_events"):
+        bad = [(text, reason) for t, text, reason in DOMAIN_LINES if t == topic]
+        good = [text for t, text in NEW_VALUE_LINES if t == topic]
+        _write(day_folder(landing, topic, DAY) / "events.json", [text for text, _ in bad] + good)
+        result = _load(warehouse, landing, 1.0, TOPICS[topic])
+        assert (result.rows, result.rejected) == (len(good), len(bad)), topic
+        rejected = warehouse.execute(
+            "SELECT line_number, reason FROM raw.rejected_events WHERE topic = ? ORDER BY line_number", [topic]
+        ).fetchall()
+        assert rejected == [(n, reason) for n, (_, reason) in enumerate(bad, start=1)]
+    assert len(DOMAIN_LINES) >= 20
+
+
+def test_a_categorical_value_eventsim_does_not_send_is_loaded_and_counted(tmp_path, warehouse):
+    landing = tmp_path / "landing"
+    _write(day_folder(landing, "page_view_events", DAY) / "events.json", [t for _, t in NEW_VALUE_LINES[2:]])
+    assert _load(warehouse, landing, 0.0, TOPICS["page_view_events"]).rows == 2
+    assert new_values(warehouse, TOPICS["page_view_events"], DAY) == {
+        "gender": [("X", 1)], "method": [("POST", 1)], "page": [("Podcast", 1)]
+    }  # fmt: skip
+    check = check_new_values(warehouse, TOPICS["page_view_events"], DAY, 0.0)
+    assert not check.passed and check.severity.value == "WARN"
+    assert check.metadata["new_values"].value == "gender: X (1); method: POST (1); page: Podcast (1)"
+    _write(day_folder(landing, LISTENS.name, DAY) / "events.json", [line(sessionId=1)])
+    _load(warehouse, landing, 0.0)
+    assert check_new_values(warehouse, LISTENS, DAY, 0.0).passed
+
+
+def test_the_loader_reads_what_a_producer_meant_to_land_and_rejects_what_it_cannot_read(tmp_path, warehouse):
+    landing = tmp_path / "landing"
+    folder = day_folder(landing, LISTENS.name, DAY)
+    plain = _write(folder / "a.json", [line(sessionId=1)])
+    (folder / "b.json.gz").write_bytes(gzip.compress(line(sessionId=2) + b"\n"))
+    zstd = subprocess.run(["zstd", "-q", "-c"], input=line(sessionId=3) + b"\n", capture_output=True, check=True)
+    (folder / "c.json.zst").write_bytes(zstd.stdout)
+    (folder / "d.json.bz2").write_bytes(bz2.compress(line(sessionId=4) + b"\n"))
+    (folder / "e.json.gz").write_bytes(b"not gzip at all\n")
+    for skipped in (".a.json.Xy12Ab", "f.json.tmp", "g.json.bak", "h.json~", "notes.txt", "i.json.1"):
+        _write(folder / skipped, [line(sessionId=1)])  # each a copy of a.json: never read as its duplicate
+    (folder / "sub").mkdir()
+    outside = _write(tmp_path / "elsewhere" / "real.json", [line(sessionId=5)])
+    (folder / "j.json").symlink_to(outside)
+    files = scan_day(landing, LISTENS.name, DAY)
+    assert [p.name for p in files.events] == ["a.json", "b.json.gz", "c.json.zst", "e.json.gz", "j.json"]
+    assert [p.name for p, _ in files.unreadable] == ["d.json.bz2"]
+    assert sorted(p.name for p, _ in files.skipped) == sorted(
+        [".a.json.Xy12Ab", "f.json.tmp", "g.json.bak", "h.json~", "notes.txt", "i.json.1", "sub"]
+    )
+    result = load_day(warehouse, LISTENS, DAY, files, landing, 1.0)
+    assert (result.rows, result.rejected) == (4, 2)
+    prefix = f"listen_events/date={DAY}/"
+    assert warehouse.execute(
+        'SELECT "sessionId", source_file, source_line FROM raw.listen_events ORDER BY 1'
+    ).fetchall() == [(1, prefix + "a.json", 1), (2, prefix + "b.json.gz", 1), (3, prefix + "c.json.zst", 1),
+                     (5, prefix + "j.json", 1)]  # fmt: skip
+    rejected = warehouse.execute(
+        "SELECT source_file, line_number, reason FROM raw.rejected_events ORDER BY 1"
+    ).fetchall()
+    assert [(f, n) for f, n, _ in rejected] == [(prefix + "d.json.bz2", None), (prefix + "e.json.gz", None)]
+    assert rejected[0][2].startswith("compressed with bzip2, which the loader cannot read")
+    assert rejected[1][2].startswith("unreadable file: IO Error: Input is not a GZIP stream")
+    assert result.rejected_files == [(n, r) for n, _, r in rejected]
+    assert plain.exists()
+
+
+def test_mixed_line_endings_and_binary_data_are_read_line_by_line(tmp_path, warehouse):
+    landing = tmp_path / "landing"
+    folder = day_folder(landing, LISTENS.name, DAY)
+    folder.mkdir(parents=True)
+    # DuckDB's line reader stops at a carriage return in an LF file: such files take the slow path.
+    (folder / "mixed.json").write_bytes(
+        line(sessionId=1)
+        + b"\r\n"
+        + line(sessionId=2)
+        + b"\n\rjunk\n"
+        + line(sessionId=3)
+        + b" \r \n"
+        + bytes(range(11, 256))
+        + b"\n"
+        + line(sessionId=4)
+    )
+    result = _load(warehouse, landing, 1.0)
+    assert (result.lines, result.rows) == (6, 4)
+    assert warehouse.execute('SELECT "sessionId", source_line FROM raw.listen_events ORDER BY 1').fetchall() == [
+        (1, 1), (2, 2), (3, 4), (4, 6)
+    ]  # fmt: skip
+    assert warehouse.execute("SELECT line_number, reason FROM raw.rejected_events ORDER BY 1").fetchall() == [
+        (3, "invalid JSON"), (5, "invalid UTF-8")
+    ]  # fmt: skip
+
+
 def test_a_day_loads_the_same_rows_twice_and_replaces_only_that_day(tmp_path, warehouse):
     landing = tmp_path / "landing"
     simulator = DaySimulator(SimulatorConfig(seed=1, users=2000))
@@ -59,12 +161,11 @@ def test_a_day_loads_the_same_rows_twice_and_replaces_only_that_day(tmp_path, wa
         write_day(simulator, day, landing)
     for topic in TOPICS.values():
         for day in (DAY, other):
-            load_day(warehouse, topic, day, sorted(day_folder(landing, topic.name, day).glob("*.json")), landing, 0.0)
+            _load(warehouse, landing, 0.0, topic, day)
     before = {t: _rows(warehouse, t) for t in TOPICS}
     other_before = _rows(warehouse, "page_view_events", other)
     for topic in TOPICS.values():
-        result = load_day(warehouse, topic, DAY, sorted(day_folder(landing, topic.name, DAY).glob("*.json")),
-                          landing, 0.0)  # fmt: skip
+        result = _load(warehouse, landing, 0.0, topic, DAY)
         assert result.rejected == 0 and result.rows == len(before[topic.name])
     assert {t: _rows(warehouse, t) for t in TOPICS} == before
     assert _rows(warehouse, "page_view_events", other) == other_before
@@ -74,11 +175,11 @@ def test_a_day_loads_the_same_rows_twice_and_replaces_only_that_day(tmp_path, wa
 def test_too_many_bad_lines_fail_the_load_and_leave_the_day_as_it_was(tmp_path, warehouse):
     landing = tmp_path / "landing"
     path = _write(day_folder(landing, LISTENS.name, DAY) / "events.json", [line(sessionId=1), line(sessionId=2)])
-    load_day(warehouse, LISTENS, DAY, [path], landing, reject_threshold=0.01)
+    _load(warehouse, landing, 0.01)
     before = _rows(warehouse, "listen_events")
     _write(path, [line(sessionId=3), b"garbage", b"{broken", line(sessionId=4, ts=0)])
     with pytest.raises(RejectedShareTooHigh) as failure:
-        load_day(warehouse, LISTENS, DAY, [path], landing, reject_threshold=0.01)
+        _load(warehouse, landing, 0.01)
     message = str(failure.value)
     assert "3 of 4 lines rejected" in message and f"listen_events/date={DAY}/events.json" in message
     assert "invalid JSON (2)" in message and "left as it was" in message
@@ -88,19 +189,19 @@ def test_too_many_bad_lines_fail_the_load_and_leave_the_day_as_it_was(tmp_path, 
 
 def test_missing_and_empty_files_load_an_empty_day(tmp_path, warehouse):
     landing = tmp_path / "landing"
-    assert load_day(warehouse, LISTENS, DAY, [], landing, 0.01).rows == 0
+    assert _load(warehouse, landing, 0.01).rows == 0
     empty = _write(day_folder(landing, LISTENS.name, DAY) / "empty.json", [])
     empty.write_bytes(b"")
-    result = load_day(warehouse, LISTENS, DAY, [empty], landing, 0.01)
+    result = _load(warehouse, landing, 0.01)
     assert (result.lines, result.rows, result.rejected) == (0, 0, 0)
 
 
 def test_several_files_are_numbered_each_from_one(tmp_path, warehouse):
     landing = tmp_path / "landing"
     folder = day_folder(landing, LISTENS.name, DAY)
-    a = _write(folder / "a.json", [line(sessionId=1), b"bad", line(sessionId=2)])
-    b = _write(folder / "b.json", [b"\xff\xfe", line(sessionId=3)])
-    load_day(warehouse, LISTENS, DAY, [a, b], landing, 1.0)
+    _write(folder / "a.json", [line(sessionId=1), b"bad", line(sessionId=2)])
+    _write(folder / "b.json", [b"\xff\xfe", line(sessionId=3)])
+    _load(warehouse, landing, 1.0)
     assert warehouse.execute(
         'SELECT source_file, source_line, "sessionId" FROM raw.listen_events ORDER BY 1, 2'
     ).fetchall() == [(f"listen_events/date={DAY}/a.json", 1, 1), (f"listen_events/date={DAY}/a.json", 3, 2),
@@ -112,8 +213,8 @@ def test_several_files_are_numbered_each_from_one(tmp_path, warehouse):
 def test_text_that_looks_like_sql_lands_as_data(tmp_path, warehouse):
     landing = tmp_path / "landing"
     nasty = "'; DROP TABLE raw.listen_events; --"
-    path = _write(day_folder(landing, LISTENS.name, DAY) / "x.json", [line(song=nasty)])
-    load_day(warehouse, LISTENS, DAY, [path], landing, 0.0)
+    _write(day_folder(landing, LISTENS.name, DAY) / "x.json", [line(song=nasty)])
+    _load(warehouse, landing, 0.0)
     assert warehouse.execute("SELECT song FROM raw.listen_events").fetchall() == [(nasty,)]
 
 
@@ -130,8 +231,7 @@ def test_classic_sparkify_data_imports_into_the_four_topics_and_loads_cleanly(tm
     for folder in sorted((landing / "page_view_events").iterdir()):
         day = DAY.fromisoformat(folder.name.removeprefix("date="))
         for topic in TOPICS.values():
-            result = load_day(warehouse, topic, day, sorted(day_folder(landing, topic.name, day).glob("*.json")),
-                              landing, 0.0)  # fmt: skip
+            result = _load(warehouse, landing, 0.0, topic, day)
             loaded += result.rows if topic.name == "page_view_events" else 0
     assert loaded == len(source)
     guests = warehouse.execute(

@@ -17,7 +17,8 @@ import pytest
 from audio_dwh.dashboard.report import fetch_day
 from audio_dwh.events.classic import import_classic
 from audio_dwh.events.contract import TOPICS
-from audio_dwh.events.simulator import DaySimulator, SimulatorConfig, day_folder, write_day
+from audio_dwh.events.landing import scan_day
+from audio_dwh.events.simulator import DaySimulator, SimulatorConfig, write_day
 from audio_dwh.events.text import repair_double_encoding
 from audio_dwh.raw.duckdb_loader import load_day
 from audio_dwh_tests.conftest import sparkify_files
@@ -93,8 +94,7 @@ def _load_range(tmp: Path, landing: Path, days: list[date]) -> Path:
     con = duckdb.connect(str(warehouse))
     for day in days:
         for topic in TOPICS.values():
-            files = sorted(day_folder(landing, topic.name, day).glob("*.json"))
-            load_day(con, topic, day, files, landing, reject_threshold=0.0)
+            load_day(con, topic, day, scan_day(landing, topic.name, day), landing, reject_threshold=0.0)
     con.close()
     vars_ = f'{{"min_date": "{days[0]}", "max_date": "{days[-1]}"}}'
     run_dbt(["build", "--vars", vars_], warehouse, tmp)

@@ -6,7 +6,8 @@ import json
 from datetime import UTC, date, datetime, timedelta
 
 from audio_dwh.events import reference, simulator
-from audio_dwh.events.simulator import DaySimulator, SimulatorConfig, day_folder, write_day
+from audio_dwh.events.landing import day_folder
+from audio_dwh.events.simulator import DaySimulator, SimulatorConfig, write_day
 from audio_dwh.events.text import double_encode, repair_double_encoding
 from audio_dwh_tests.conftest import DAY
 

@@ -14,7 +14,7 @@ import duckdb
 import pytest
 
 from audio_dwh.events.contract import TOPICS
-from audio_dwh.events.simulator import day_folder
+from audio_dwh.events.landing import day_folder, scan_day
 from audio_dwh.events.text import double_encode
 from audio_dwh.raw.duckdb_loader import load_day
 from audio_dwh_tests.dbt_helpers import run_days, run_dbt
@@ -98,7 +98,7 @@ def _land_and_load(warehouse: Path, landing: Path, day: date, events: dict[str, 
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / "crafted.json"
         path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
-        result = load_day(con, TOPICS[topic], day, [path], landing, reject_threshold=0.0)
+        result = load_day(con, TOPICS[topic], day, scan_day(landing, topic, day), landing, reject_threshold=0.0)
         assert result.rejected == 0
     con.close()
 

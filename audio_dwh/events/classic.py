@@ -20,7 +20,7 @@ import duckdb
 
 from audio_dwh.dates import parse_day
 from audio_dwh.events.contract import TOPICS
-from audio_dwh.events.simulator import day_folder
+from audio_dwh.events.landing import day_folder
 from audio_dwh.sql import sql_string
 
 CLASSIC_FILE = "classic.json"

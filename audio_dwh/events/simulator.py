@@ -33,6 +33,7 @@ import orjson
 
 from audio_dwh.events import reference
 from audio_dwh.events.contract import TOPICS
+from audio_dwh.events.landing import day_folder
 from audio_dwh.events.text import double_encode
 
 DAY_MS = 86_400_000
@@ -407,10 +408,6 @@ class DaySimulator:
                 elif gap > site.session_gap:
                     return  # a long pause ends the session, as eventsim's session-gap says
                 t += max(1, int(gap)) * 1000
-
-
-def day_folder(landing: Path, topic: str, day: date) -> Path:
-    return landing / topic / f"date={day.isoformat()}"
 
 
 SIMULATOR_FILE = "eventsim.json"

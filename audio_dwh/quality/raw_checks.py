@@ -1,4 +1,4 @@
-"""Python asset checks of a raw table's partition: contract, nulls, keys, rejects, volume.
+"""Python asset checks of a raw table's partition: contract, nulls, keys, rejects, new values, volume.
 
 Each check is a query over what the loader wrote; none re-implements the loader.
 """
@@ -15,11 +15,12 @@ import duckdb
 
 from audio_dwh.events.contract import Topic
 from audio_dwh.raw.duckdb_loader import LOAD_COLUMNS, RAW_SCHEMA, REJECTED_TABLE, SQL_TYPES, table_name
-from audio_dwh.sql import quote
+from audio_dwh.sql import quote, sql_string
 
 VOLUME_WARN_RATIO = 0.5
 VOLUME_HISTORY_DAYS = 7
 VOLUME_MIN_HISTORY_DAYS = 3  # a median of one or two days is no trend to judge against
+NEW_VALUES_SHOWN = 20  # per field; the count covers them all
 
 
 @dataclass(frozen=True)
@@ -82,6 +83,50 @@ def check_rejected_share(
     )
 
 
+def new_values(con: duckdb.DuckDBPyConnection, topic: Topic, day: date) -> dict[str, list[tuple[str, int]]]:
+    """Per categorical field, the values of the day that eventsim does not send, most frequent first."""
+    fields = [f for f in topic.fields if f.known]
+    if not fields:
+        return {}
+    queries = " UNION ALL ".join(
+        f"""SELECT {sql_string(f.name)} AS field, {quote(f.name)} AS value, count(*) AS n FROM {table_name(topic)}
+            WHERE partition_date = $day AND {quote(f.name)} NOT IN ({", ".join(sql_string(v) for v in f.known)})
+            GROUP BY value"""
+        for f in fields
+    )
+    found: dict[str, list[tuple[str, int]]] = {}
+    for name, value, n in con.execute(
+        f"SELECT * FROM ({queries}) ORDER BY field, n DESC, value", {"day": day}
+    ).fetchall():
+        found.setdefault(name, []).append((value, n))
+    return found
+
+
+def describe_new_values(found: dict[str, list[tuple[str, int]]]) -> str:
+    """'level: premium (3), trial (1); auth: Suspended (2)', or 'none'."""
+    return (
+        "; ".join(
+            f"{name}: "
+            + ", ".join(f"{value[:100]} ({n:,})" for value, n in values[:NEW_VALUES_SHOWN])
+            + (f" and {len(values) - NEW_VALUES_SHOWN} more" if len(values) > NEW_VALUES_SHOWN else "")
+            for name, values in found.items()
+        )
+        or "none"
+    )
+
+
+def check_new_values(con: duckdb.DuckDBPyConnection, topic: Topic, day: date, _: float) -> dg.AssetCheckResult:
+    found = new_values(con, topic, day)
+    return dg.AssetCheckResult(
+        passed=not found,
+        severity=dg.AssetCheckSeverity.WARN,
+        metadata={
+            "new_values": describe_new_values(found),
+            "rows_with_new_values": sum(n for values in found.values() for _, n in values),
+        },
+    )
+
+
 def check_volume(con: duckdb.DuckDBPyConnection, topic: Topic, day: date, _: float) -> dg.AssetCheckResult:
     history = dict(
         con.execute(
@@ -117,6 +162,13 @@ RAW_CHECKS = (
         "Rejected lines stay under the threshold (AUDIO_DWH_REJECT_THRESHOLD).",
         True,
         check_rejected_share,
+    ),
+    RawCheck(
+        "new_categorical_values",
+        "Categorical fields (level, auth, page, method, gender) hold only the values eventsim sends; rows with "
+        "another value are loaded and counted here (warns only), so a new plan type or auth state is seen.",
+        False,
+        check_new_values,
     ),
     RawCheck(
         "volume",

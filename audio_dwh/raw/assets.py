@@ -27,7 +27,7 @@ def column_schema(topic: Topic) -> dg.TableSchema:
         dg.TableColumn(
             f.name,
             SQL_TYPES[f.type],
-            description=f.description,
+            description=f.documentation,
             constraints=dg.TableColumnConstraints(nullable=not f.required),
         )
         for f in topic.fields
@@ -61,7 +61,7 @@ def _check_specs(key: dg.AssetKey) -> list[dg.AssetCheckSpec]:
         ]
 
 
-def _day_metadata(topic: Topic, result: LoadResult, preview: str) -> dict[str, Any]:
+def _day_metadata(topic: Topic, result: LoadResult, preview: str, new_values: str) -> dict[str, Any]:
     return {
         "dagster/row_count": result.rows,
         "rejected": result.rejected,
@@ -69,7 +69,11 @@ def _day_metadata(topic: Topic, result: LoadResult, preview: str) -> dict[str, A
         "top_reject_reasons": dg.MetadataValue.md(
             "\n".join(f"- {reason}: {n}" for reason, n in result.top_reasons) or "none"
         ),
+        "rejected_files": dg.MetadataValue.md(
+            "\n".join(f"- `{name}`: {reason}" for name, reason in result.rejected_files) or "none"
+        ),
         "unknown_fields": ", ".join(result.unknown_fields) or "none",
+        "new_categorical_values": new_values,
         "source_files": dg.MetadataValue.md(
             "\n".join(f"- `{f}`" for f in result.files) or "none (no landing files for this day)"
         ),
@@ -132,9 +136,8 @@ def build_raw_asset(topic: Topic) -> dg.AssetsDefinition:
             # a re-run replaces them with the same rows).
             for day in run_days(context):
                 if bucket:
-                    files = bucket.download_day(gcs_client, topic.name, day, event_source.landing_path)
-                else:
-                    files = event_source.files(topic.name, day)
+                    bucket.download_day(gcs_client, topic.name, day, event_source.landing_path)
+                files = event_source.files(topic.name, day)
                 result = load_day(con, topic, day, files, event_source.landing_path, threshold)
                 if client is not None:
                     publish_day(con, client, gcs_client, bucket, topic, day)
@@ -142,10 +145,14 @@ def build_raw_asset(topic: Topic) -> dg.AssetsDefinition:
                     context.log.warning(
                         f"{topic.name} {day}: unknown fields ignored: {', '.join(result.unknown_fields)}"
                     )
-                metadata[day] = _day_metadata(topic, result, _preview(con, topic, day))
-                evaluations += [
-                    _evaluation(key, check, day, check.run(con, topic, day, threshold)) for check in RAW_CHECKS
-                ]
+                for name, reason in result.rejected_files:
+                    context.log.warning(f"{topic.name} {day}: rejected the whole file {name}: {reason}")
+                results = {check.name: check.run(con, topic, day, threshold) for check in RAW_CHECKS}
+                new_values = results["new_categorical_values"].metadata["new_values"].value
+                if new_values != "none":
+                    context.log.warning(f"{topic.name} {day}: values eventsim does not send, loaded: {new_values}")
+                metadata[day] = _day_metadata(topic, result, _preview(con, topic, day), new_values)
+                evaluations += [_evaluation(key, check, day, results[check.name]) for check in RAW_CHECKS]
         # The materialization first: each check evaluation then judges it (Dagster matches them by time).
         yield dg.MaterializeResult(metadata=range_metadata(metadata))
         yield from evaluations

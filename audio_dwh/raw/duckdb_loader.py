@@ -1,21 +1,25 @@
 """Load one topic's day of landing JSON lines into the DuckDB raw layer, set-based.
 
 DuckDB reads each file as lines (its CSV reader with no delimiter or quoting), recording lines
-that are not valid UTF-8 or too long in its rejects table with their line numbers; SQL generated
-from the event contract then validates and types every line. Good lines replace the day in
+that are not valid UTF-8 or too long in its rejects table with their line numbers; a file that
+cannot be read at all is one rejected entry with the reason. SQL generated from the event contract
+then checks every line against each field's type and domain. Good lines replace the day in
 `raw.<topic>` and bad ones in `raw.rejected_events`, in one transaction; if the bad share passes
 the threshold nothing is written and the load fails naming the files and the top reasons.
 """
 
 from __future__ import annotations
 
+import gzip
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import duckdb
+import pandas as pd
 
-from audio_dwh.events.contract import EVENT_KEY, MAX_STRING_CHARS, Field, FieldType, Topic
+from audio_dwh.events.contract import EVENT_KEY, MAX_STRING_CHARS, NUMBER_TYPES, Field, FieldType, Topic
+from audio_dwh.events.landing import DayFiles, compression
 from audio_dwh.sql import quote, sql_string
 
 RAW_SCHEMA = "raw"
@@ -60,6 +64,7 @@ class LoadResult:
     rows: int
     rejected: int
     top_reasons: list[tuple[str, int]] = field(default_factory=list)
+    rejected_files: list[tuple[str, str]] = field(default_factory=list)
     unknown_fields: list[str] = field(default_factory=list)
     min_ts: datetime | None = None
     max_ts: datetime | None = None
@@ -108,6 +113,33 @@ def _json_type_name(json_type: str) -> str:
     )
 
 
+def _field_reasons(f: Field, text: str, json_type: str) -> list[str]:
+    """CASE branches naming the first rule of its type and domain that the field's value breaks, each
+    reason '<field>: <rule>' (no values in it, so reasons group). Rules between fields come later."""
+    name, absent = quote(f.name), f"({text} IS NULL OR {json_type} = 'NULL')"
+    reasons = []
+    if f.required:
+        reasons.append(f"WHEN {absent} THEN '{f.name}: missing or null (required)'")
+    if f.type in NUMBER_TYPES:  # NaN, Infinity and numbers past a double's range (1e400) parse as DOUBLE
+        reasons.append(
+            f"WHEN {json_type} = 'DOUBLE' AND NOT isfinite(TRY_CAST({text} AS DOUBLE)) "
+            f"THEN '{f.name}: not a finite number'"
+        )
+    got = _json_type_name(json_type)
+    reasons.append(f"WHEN NOT {absent} AND {name} IS NULL THEN '{f.name}: expected {f.type.value}, got ' || {got}")
+    if f.type == FieldType.STRING:
+        if f.required:
+            reasons.append(f"WHEN trim({name}) = '' THEN '{f.name}: blank (required)'")
+        reasons.append(f"WHEN length({name}) > {MAX_STRING_CHARS} THEN '{f.name}: over {MAX_STRING_CHARS} characters'")
+    if f.choice:
+        values = ", ".join(sql_string(v) for v in f.choice.values)
+        reasons.append(f"WHEN {name} NOT IN ({values}) THEN '{f.name}: not {f.choice.label}'")
+    if f.bounds:
+        low = f"{name} {'>' if f.bounds.low_excluded else '>='} {f.bounds.low}"
+        reasons.append(f"WHEN NOT ({low} AND {name} <= {f.bounds.high}) THEN '{f.name}: outside {f.bounds.text()}'")
+    return reasons
+
+
 def _validation_sql(topic: Topic, day: date) -> str:
     """One SELECT over _numbered lines: typed columns plus the first reason a line is bad.
 
@@ -115,23 +147,17 @@ def _validation_sql(topic: Topic, day: date) -> str:
     once per line and then only compared (inlined, the reasons re-parsed each value up to four times).
     """
     paths = ", ".join(sql_string(f"$.{quote(f.name)}") for f in topic.fields)
-    values, typed, reasons = [], [], []
+    values, typed, reasons = [], [], []  # reasons: each field's own rules, in field order
     for i, f in enumerate(topic.fields, start=1):
-        name, value, json_type = quote(f.name), f"_v{i}", f"_t{i}"
+        value, json_type = f"_v{i}", f"_t{i}"
         values.append(f"texts[{i}] AS {value}, types[{i}] AS {json_type}")
-        typed.append(f"{_typed(f, value, json_type)} AS {name}")
-        absent = f"({value} IS NULL OR {json_type} = 'NULL')"
-        if f.required:
-            reasons.append(f"WHEN {absent} THEN 'required field {f.name} is missing or null'")
-        reasons.append(
-            f"WHEN NOT {absent} AND {name} IS NULL "
-            f"THEN 'field {f.name}: expected {f.type.value}, got ' || {_json_type_name(json_type)}"
-        )
-        if f.type == FieldType.STRING:
-            reasons.append(
-                f"WHEN length({name}) > {MAX_STRING_CHARS} "
-                f"THEN 'field {f.name}: ' || length({name}) || ' characters, over the {MAX_STRING_CHARS} limit'"
-            )
+        typed.append(f"{_typed(f, value, json_type)} AS {quote(f.name)}")
+        reasons += _field_reasons(f, value, json_type)
+    after = [
+        f"WHEN {quote(f.name)} > {quote(f.not_after)} THEN '{f.name}: after {f.not_after}'"
+        for f in topic.fields
+        if f.not_after
+    ]
     start = datetime(day.year, day.month, day.day, tzinfo=UTC)
     start_ms = int(start.timestamp() * 1000)
     end_ms = int((start + timedelta(days=1)).timestamp() * 1000)
@@ -139,7 +165,7 @@ def _validation_sql(topic: Topic, day: date) -> str:
     columns = ", ".join(quote(f.name) for f in topic.fields)
     return f"""
         WITH parsed AS (
-            SELECT source_file, line_number, line, encoding_error, json_valid(line) AS is_json
+            SELECT source_file, line_number, line, problem, problem IS NULL AND json_valid(line) AS is_json
             FROM _numbered
         ), objects AS (
             -- two parses per line: every field's JSON type, and its text (strings unescaped)
@@ -147,7 +173,7 @@ def _validation_sql(topic: Topic, day: date) -> str:
                       CASE WHEN is_object THEN json_extract_string(line, [{paths}]) END AS texts
             FROM (SELECT *, is_json AND regexp_matches(line, '^\\s*[{{]') AS is_object FROM parsed)
         ), fields AS (
-            SELECT source_file, line_number, line, encoding_error, is_json, is_object, {", ".join(values)}
+            SELECT source_file, line_number, line, problem, is_json, is_object, {", ".join(values)}
             FROM objects
         ), typed AS (
             SELECT *, {", ".join(typed)}
@@ -155,13 +181,13 @@ def _validation_sql(topic: Topic, day: date) -> str:
         ), judged AS (
             SELECT source_file, line_number, line, {columns},
                    CASE
-                       WHEN encoding_error IS NOT NULL THEN encoding_error
+                       WHEN problem IS NOT NULL THEN problem
                        WHEN line IS NULL OR trim(line) = '' THEN 'blank line'
                        WHEN NOT is_json THEN 'invalid JSON'
                        WHEN NOT is_object THEN 'not a JSON object'
                        {" ".join(reasons)}
-                       WHEN "ts" < {start_ms} OR "ts" >= {end_ms}
-                       THEN 'ts ' || "ts" || ' outside partition day {day.isoformat()}'
+                       WHEN "ts" < {start_ms} OR "ts" >= {end_ms} THEN 'ts: outside partition day {day.isoformat()}'
+                       {" ".join(after)}
                    END AS reason
             FROM typed
         )
@@ -170,62 +196,112 @@ def _validation_sql(topic: Topic, day: date) -> str:
     """
 
 
-def _read_lines(con: duckdb.DuckDBPyConnection, files: list[Path], landing: Path) -> None:
-    """Fill _numbered(source_file, line_number, line, encoding_error) from the files."""
+def source_name(path: Path, landing: Path) -> str:
+    """A file's name as raw tables record it: its path in the landing folder (a symlink's own)."""
+    try:
+        return path.relative_to(landing).as_posix()
+    except ValueError:
+        return path.absolute().as_posix()
+
+
+def _read_lines(con: duckdb.DuckDBPyConnection, files: DayFiles, landing: Path) -> None:
+    """Fill _numbered(source_file, line_number, line, problem) with every line of the day's event
+    files, and one row (no line number) for each file that cannot be read at all."""
     con.execute(
         "CREATE OR REPLACE TEMP TABLE _numbered "
-        "(source_file VARCHAR, line_number BIGINT, line VARCHAR, encoding_error VARCHAR)"
+        "(source_file VARCHAR, line_number BIGINT, line VARCHAR, problem VARCHAR)"
     )
-    if not files:
-        return
-    prefix = str(landing.resolve()) + "/"
+    unreadable = [(source_name(path, landing), reason) for path, reason in files.unreadable]
+    for path in files.events:
+        name = source_name(path, landing)
+        try:
+            _read_with_duckdb(con, path, name)
+        except duckdb.InvalidInputException:
+            # DuckDB's line reader stops at a carriage return inside an LF file (mixed line
+            # endings, binary data): such a file is read line by line here instead.
+            problem = _read_with_python(con, path, name)
+            if problem:
+                unreadable.append((name, problem))
+        except duckdb.IOException as error:  # not the compression its name says, or cut short
+            unreadable.append((name, f"unreadable file: {str(error).splitlines()[0]}"))
+    if unreadable:
+        con.executemany("INSERT INTO _numbered VALUES (?, NULL, NULL, ?)", unreadable)
+
+
+def _read_with_duckdb(con: duckdb.DuckDBPyConnection, path: Path, name: str) -> None:
+    """A file's lines, read by DuckDB as one-column CSV (no delimiter or quoting): lines that are not
+    UTF-8 or too long land in its rejects table with their line numbers."""
     # DuckDB keeps a rejects table until it is dropped: clear the previous scan's.
     con.execute("DROP TABLE IF EXISTS _reject_errors; DROP TABLE IF EXISTS _reject_scans")
-    file_list = "[" + ", ".join(sql_string(str(f.resolve())) for f in files) + "]"
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE _lines AS
-            SELECT filename, line FROM read_csv({file_list}, columns = {{'line': 'VARCHAR'}},
+            SELECT line FROM read_csv({sql_string(str(path.absolute()))}, columns = {{'line': 'VARCHAR'}},
                 delim = '\\0', quote = '', escape = '', header = false, auto_detect = false,
-                filename = true, max_line_size = {MAX_LINE_BYTES},
+                compression = {sql_string(compression(path.name) or "none")}, max_line_size = {MAX_LINE_BYTES},
                 store_rejects = true, rejects_table = '_reject_errors', rejects_scan = '_reject_scans')"""
     )
-    # Good lines are numbered in file order (read_csv keeps it: files in list order, lines in file
-    # order). A good line's real number is its rank among the file's good lines plus the rejected
-    # lines before it (reject j of a file precedes line - j good lines); with no rejects, the rank.
+    # Good lines are numbered in file order (read_csv keeps it). A good line's real number is its rank
+    # among the good lines plus the rejected lines before it (reject j precedes line - j good lines).
     con.execute(
         """CREATE OR REPLACE TEMP TABLE _rejects AS
-           SELECT *, row_number() OVER (PARTITION BY filename ORDER BY line) AS ordinal
-           FROM (SELECT s.file_path AS filename, e.line,
-                        first(e.csv_line) AS line_text, first(e.error_type) AS error_type
-                 FROM _reject_errors e JOIN _reject_scans s USING (scan_id, file_id)
-                 GROUP BY s.file_path, e.line)"""
+           SELECT *, row_number() OVER (ORDER BY line) AS ordinal
+           FROM (SELECT line, first(csv_line) AS line_text, first(error_type) AS error_type
+                 FROM _reject_errors GROUP BY line)"""
     )
     has_rejects = con.execute("SELECT count(*) FROM _rejects").fetchall()[0][0] > 0
-    rejects_before = (
-        "(SELECT count(*) FROM _rejects r WHERE r.filename = g.filename AND r.line - r.ordinal < g.rank)"
-        if has_rejects
-        else "0"
-    )
+    rejects_before = "(SELECT count(*) FROM _rejects r WHERE r.line - r.ordinal < g.rank)" if has_rejects else "0"
     con.execute(
         f"""INSERT INTO _numbered
-            SELECT replace(g.filename, {sql_string(prefix)}, ''), g.rank + {rejects_before}, g.line, NULL
-            FROM (SELECT l.filename, l.line, l.rowid - first_rows.first_row + 1 AS rank
-                  FROM _lines l JOIN (SELECT filename, min(rowid) AS first_row FROM _lines GROUP BY filename)
-                       AS first_rows USING (filename)) g;
+            SELECT {sql_string(name)}, g.rank + {rejects_before}, g.line, NULL
+            FROM (SELECT line, rowid + 1 AS rank FROM _lines) g;
             INSERT INTO _numbered
-            SELECT replace(filename, {sql_string(prefix)}, ''), line, ltrim(line_text, chr(13) || chr(10)),
+            SELECT {sql_string(name)}, line, ltrim(line_text, chr(13) || chr(10)),
                    CASE error_type WHEN 'INVALID ENCODING' THEN 'invalid UTF-8'
                                    WHEN 'LINE SIZE OVER MAXIMUM' THEN 'line longer than {MAX_LINE_BYTES} bytes'
                                    ELSE 'unreadable line: ' || lower(error_type) END
-            FROM _rejects"""
+            FROM _rejects;
+            DROP TABLE _lines"""
     )
+
+
+def _read_with_python(con: duckdb.DuckDBPyConnection, path: Path, name: str) -> str | None:
+    """A file's lines split at LF (a CR before it dropped), for the few files DuckDB's reader refuses;
+    returns why the file cannot be read, or None."""
+    kind = compression(path.name)
+    try:
+        data = path.read_bytes()
+        data = gzip.decompress(data) if kind == "gzip" else data
+    except (OSError, EOFError) as error:
+        return f"unreadable file: {error}"
+    if kind == "zstd":  # Python 3.11 has no zstd: only DuckDB reads these
+        return "unreadable file: a zstd file with a carriage return inside a line; land it as .json or .json.gz"
+    lines = data.split(b"\n")
+    if lines and lines[-1] == b"":
+        lines.pop()
+    numbered = []
+    for number, raw in enumerate(lines, start=1):
+        raw = raw.removesuffix(b"\r")
+        try:
+            text, problem = raw.decode("utf-8"), None
+        except UnicodeDecodeError:
+            text, problem = raw.decode("utf-8", "replace"), "invalid UTF-8"
+        if len(raw) > MAX_LINE_BYTES:
+            text, problem = None, f"line longer than {MAX_LINE_BYTES} bytes"
+        numbered.append((name, number, text, problem))
+    frame = pd.DataFrame(numbered, columns=["source_file", "line_number", "line", "problem"])
+    con.register("_python_lines", frame)
+    try:
+        con.execute("INSERT INTO _numbered SELECT * FROM _python_lines")
+    finally:
+        con.unregister("_python_lines")
+    return None
 
 
 def load_day(
     con: duckdb.DuckDBPyConnection,
     topic: Topic,
     day: date,
-    files: list[Path],
+    files: DayFiles,
     landing: Path,
     reject_threshold: float,
 ) -> LoadResult:
@@ -233,8 +309,8 @@ def load_day(
     ensure_raw_tables(con, [topic])
     _read_lines(con, files, landing)
     con.execute(f"CREATE OR REPLACE TEMP TABLE _checked AS {_validation_sql(topic, day)}")
-    # Each step holds the day's lines: free the earlier copies (a million-event day's peak memory).
-    con.execute("DROP TABLE IF EXISTS _lines; DROP TABLE _numbered")
+    # Each step holds the day's lines: free the earlier copy (a million-event day's peak memory).
+    con.execute("DROP TABLE _numbered")
     # An event on more than one line keeps its first line (file order); the others are rejected.
     con.execute(
         """UPDATE _checked SET reason = 'duplicate event: same sessionId, itemInSession and ts as an earlier line'
@@ -245,17 +321,21 @@ def load_day(
     )
     lines, rejected = con.execute("SELECT count(*), count(reason) FROM _checked").fetchall()[0]
     top_reasons = con.execute(
-        """SELECT regexp_replace(reason, 'ts -?[0-9]+ outside', 'ts outside') AS r, count(*) FROM _checked
-           WHERE reason IS NOT NULL GROUP BY r ORDER BY count(*) DESC, r LIMIT 5"""
+        """SELECT reason, count(*) FROM _checked WHERE reason IS NOT NULL
+           GROUP BY reason ORDER BY count(*) DESC, reason LIMIT 5"""
+    ).fetchall()
+    rejected_files = con.execute(
+        "SELECT source_file, reason FROM _checked WHERE line_number IS NULL ORDER BY source_file"
     ).fetchall()
     result = LoadResult(
         topic=topic.name,
         day=day,
-        files=[str(f) for f in files],
+        files=sorted({source_name(path, landing) for path in files.events} | {name for name, _ in rejected_files}),
         lines=lines,
         rows=lines - rejected,
         rejected=rejected,
         top_reasons=[(r, n) for r, n in top_reasons],
+        rejected_files=rejected_files,
     )
     if result.rejected_share > reject_threshold:
         reasons = "; ".join(f"{r} ({n})" for r, n in result.top_reasons)
