@@ -18,7 +18,8 @@ from google.cloud import bigquery
 from audio_dwh.dashboard.assets import daily_dashboard
 from audio_dwh.dbt.assets import dbt_models
 from audio_dwh.events.assets import eventsim_events
-from audio_dwh.orchestration.sensors import SETTLE_SECONDS, complete_days, landing_sensor
+from audio_dwh.events.landing import fingerprint
+from audio_dwh.orchestration.sensors import SETTLE_SECONDS, landing_sensor, ready_days
 from audio_dwh.raw.assets import raw_assets
 from audio_dwh.resources import build_resources
 from audio_dwh.settings import load_settings
@@ -187,13 +188,22 @@ def test_the_landing_sensor_watches_the_bucket(both_runs, emulators):
     _, bq, _ = both_runs
     resources = build_resources(bq)
     source = type(resources["event_source"])(**{**resources["event_source"].__dict__, "source": "files"})
-    with _environment(emulators.env):
-        inventory = source.bucket.inventory(resources["gcs"].get_client())
-        with dg.build_sensor_context(resources={"event_source": source, "gcs": resources["gcs"]}) as context:
-            result = landing_sensor(context)
+    with _environment(emulators.env), dg.DagsterInstance.ephemeral() as instance:
+        client = resources["gcs"].get_client()
+        inventory = source.bucket.inventory(client)
+        context = dg.build_sensor_context(
+            instance=instance, resources={"event_source": source, "gcs": resources["gcs"]}
+        )
+        result = landing_sensor(context)
+        # A copy still in progress changes nothing that is loaded: not part of the day's fingerprint.
+        client.bucket(emulators.bucket).blob(f"landing/auth_events/date={DAY}/.part.json.x1").upload_from_string("{")
+        partial = source.bucket.inventory(client)
     assert set(inventory[DAY]) == {"listen_events", "page_view_events", "auth_events", "status_change_events"}
     assert "_validated" not in str(inventory)  # the loader's own files are not landing files
-    latest = max(t for times in inventory[DAY].values() for t in times)
-    assert complete_days(inventory, now=latest + SETTLE_SECONDS) == [datetime.date.fromisoformat(DAY)]
-    assert complete_days(inventory, now=latest + SETTLE_SECONDS - 1) == []  # a file still settling
-    assert json.loads(result.cursor) == [r.partition_key for r in result.run_requests]  # launched = remembered
+    latest = max(s.modified for stamps in inventory[DAY].values() for s in stamps)
+    day = datetime.date.fromisoformat(DAY)
+    assert list(ready_days(inventory, now=latest + SETTLE_SECONDS)) == [day]
+    assert ready_days(inventory, now=latest + SETTLE_SECONDS - 1) == {}  # a file still settling
+    assert fingerprint(partial[DAY]) == fingerprint(inventory[DAY]) == ready_days(inventory, latest + 60)[day]
+    assert json.loads(result.cursor) == {r.partition_key: r.tags["audio_dwh/landing_fingerprint"]
+                                         for r in result.run_requests}  # launched = remembered  # fmt: skip

@@ -13,13 +13,16 @@ from audio_dwh.dbt.assets import dbt_models
 from audio_dwh.definitions import DAILY_JOB, defs
 from audio_dwh.events.assets import eventsim_events
 from audio_dwh.events.contract import TOPICS
+from audio_dwh.events.landing import day_folder
 from audio_dwh.partitions import daily_partitions, range_tags
 from audio_dwh.raw.assets import raw_assets
 from audio_dwh.resources import build_resources
 
 ROOT = Path(__file__).resolve().parents[1]
 RAW_KEYS = {dg.AssetKey(["raw", t]) for t in TOPICS}
-CHECK_NAMES = {"contract", "required_fields_not_null", "event_id_unique", "rejected_share", "volume"}
+CHECK_NAMES = {
+    "contract", "required_fields_not_null", "event_id_unique", "rejected_share", "new_categorical_values", "volume"
+}  # fmt: skip
 
 
 def test_definitions_load_and_validate():
@@ -147,6 +150,14 @@ def test_a_day_of_bad_files_fails_naming_the_file_and_keeps_the_old_rows(setting
 
 def test_files_source_loads_what_is_in_the_landing_folder_without_generating(settings):
     files_settings = type(settings)(**{**settings.__dict__, "source": "files"})
+    result = _materialize(files_settings, "2026-11-02", raise_on_error=False)
+    assert not result.success  # nothing landed at all: not an empty day
+    (failure,) = [e for e in result.all_events if e.is_step_failure]
+    message = failure.step_failure_data.error.cause.message
+    assert "Nothing landed for 2026-11-02" in message and "status_change_events/date=2026-11-02" in message
+    assert not (settings.landing / "listen_events").exists()
+    for topic in TOPICS:  # the producers' "nothing today": an empty folder per topic
+        day_folder(settings.landing, topic, date(2026, 11, 2)).mkdir(parents=True)
     result = _materialize(files_settings, "2026-11-02")
     assert result.success
     assert all(
@@ -154,7 +165,6 @@ def test_files_source_loads_what_is_in_the_landing_folder_without_generating(set
         for e in result.get_asset_materialization_events()
         if e.asset_key in RAW_KEYS
     )
-    assert not (settings.landing / "listen_events").exists()
 
 
 VAULT_TABLES = [

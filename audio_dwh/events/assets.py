@@ -9,16 +9,23 @@ from dagster_gcp import GCSResource
 from google.cloud import storage
 
 from audio_dwh.events.contract import TOPICS
+from audio_dwh.events.landing import classify, day_folder_name, fingerprint, landed, local_inventory
 from audio_dwh.events.simulator import write_day
 from audio_dwh.partitions import daily_partitions, range_backfill, range_metadata, run_days
 from audio_dwh.resources import EventSourceResource
 
 LANDING_KEY = dg.AssetKey(["landing", "eventsim_events"])
+FINGERPRINTS = "landing_fingerprints"
+
+
+class NothingLanded(Exception):
+    """No topic folder exists for the day: nothing was delivered, which is not an empty day."""
 
 
 def _land_day(
     context: dg.AssetExecutionContext, event_source: EventSourceResource, gcs_client: storage.Client | None, day: date
-) -> dict:
+) -> tuple[dict[str, Any], str]:
+    """The day's landing metadata and the fingerprint of its landed files."""
     metadata: dict[str, Any] = {"source": event_source.source, "day": day.isoformat()}
     if event_source.source == "simulator":
         started = time.perf_counter()
@@ -33,21 +40,29 @@ def _land_day(
         bucket.upload_day(gcs_client, event_source.landing_path, day)
     if bucket:
         metadata["bucket"] = bucket.uri("")
-        files = {t: bucket.day_objects(gcs_client, t, day) for t in TOPICS}
+        topics = bucket.inventory(gcs_client, day).get(day.isoformat(), {})
+        where = bucket.uri("")
     else:
-        files = {
-            t: [(p.relative_to(event_source.landing_path).as_posix(), p.stat().st_size)
-                for p in event_source.files(t, day)]
-            for t in TOPICS
-        }  # fmt: skip
-    missing = [topic for topic, found in files.items() if not found]
+        topics = local_inventory(event_source.landing_path, day).get(day.isoformat(), {})
+        where = str(event_source.landing_path)
+    missing = [day_folder_name(topic, day) for topic in TOPICS if topic not in topics]
+    if not topics:
+        raise NothingLanded(
+            f"Nothing landed for {day}: none of the day folders {', '.join(missing)} exists in {where}. "
+            "Land the day's files there (an empty folder is a topic with no events that day)."
+        )
     if missing:
-        context.log.warning(f"No landing files for {day} in: {', '.join(missing)}")
-    metadata["missing_topics"] = ", ".join(missing) or "none"
+        context.log.warning(f"No landing folder for {day}: {', '.join(missing)} (loaded as topics without events)")
+    stamps = [s for found in topics.values() for s in found]
+    skipped = [(s.name, classify(s.name.rpartition("/")[2])[1]) for s in stamps if not landed(s.name)]
+    if skipped:
+        context.log.warning(f"Skipped in the landing folder for {day}: " + "; ".join(f"{n} ({r})" for n, r in skipped))
+    metadata["missing_topics"] = ", ".join(t for t in TOPICS if t not in topics) or "none"
     metadata["files"] = dg.MetadataValue.md(
-        "\n".join(f"- `{name}` ({size:,} bytes)" for found in files.values() for name, size in found) or "none"
+        "\n".join(f"- `{s.name}` ({s.size:,} bytes)" for s in stamps if landed(s.name)) or "none"
     )
-    return metadata
+    metadata["skipped_files"] = dg.MetadataValue.md("\n".join(f"- `{n}`: {r}" for n, r in skipped) or "none")
+    return metadata, fingerprint(topics)
 
 
 @dg.asset(
@@ -67,6 +82,8 @@ def eventsim_events(
     context: dg.AssetExecutionContext, event_source: EventSourceResource, gcs: GCSResource
 ) -> dg.MaterializeResult:
     gcs_client = gcs.get_client() if event_source.bucket else None
-    return dg.MaterializeResult(
-        metadata=range_metadata({day: _land_day(context, event_source, gcs_client, day) for day in run_days(context)})
-    )
+    landed_days = {day: _land_day(context, event_source, gcs_client, day) for day in run_days(context)}
+    metadata = range_metadata({day: figures for day, (figures, _) in landed_days.items()})
+    # What the landing sensor compares a day's files with to see that they changed since this load.
+    metadata[FINGERPRINTS] = dg.MetadataValue.json({day.isoformat(): fp for day, (_, fp) in landed_days.items()})
+    return dg.MaterializeResult(metadata=metadata)
