@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import logging
 import os
 import shutil
 import sys
@@ -142,13 +143,20 @@ class RunSummary:
             print(f"{step:<{width}}  {len(self.step_tables.get(step, ())):>10}  {seconds:>9.2f}")
 
 
-def _print_failures(result) -> None:
+def _print_warnings_and_failures(instance, result) -> None:
+    """The run's warnings (unknown fields, skipped files, new values) and each failed step's reason, a
+    line each: Dagster's console log (with stack traces) is shown only with --verbose."""
     from audio_dwh.orchestration.errors import root_error
 
+    for entry in instance.all_logs(result.run_id):
+        if entry.level == logging.WARNING and not entry.is_dagster_event:
+            print(f"    warning: {entry.user_message}")
     for event in result.all_events:
         if event.is_step_failure and event.step_failure_data:
             error = root_error(event.step_failure_data.error)
-            print(f"    {event.step_key}: {error.cls_name}: {error.message.strip()}")
+            # The message starts with the exception's qualified name; a Failure's is its description.
+            message = error.message.strip().split(": ", 1)[-1] if ": " in error.message else error.message.strip()
+            print(f"    {event.step_key}: {message if error.cls_name == 'Failure' else f'{error.cls_name}: {message}'}")
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -190,14 +198,14 @@ def cmd_run(args: argparse.Namespace) -> int:
                 **({"partition_key": first.isoformat()} if first == last else {"tags": range_tags(first, last)}),
                 instance=instance,
                 raise_on_error=False,
-                run_config={"loggers": {"console": {"config": {"log_level": "DEBUG" if args.verbose else "WARNING"}}}},
+                run_config={"loggers": {"console": {"config": {"log_level": "DEBUG" if args.verbose else "CRITICAL"}}}},
             )
         layers = summary.add(label, result)
         progress = ", ".join(f"{layer} {n} assets" for layer, n in layers.items()) or "nothing materialized"
         status = "ok" if result.success else "FAILED"
         print(f"  {label}: {status} in {time.perf_counter() - started:.1f} s ({progress}), run {result.run_id}")
-        if not result.success:
-            _print_failures(result)
+        if not args.verbose:
+            _print_warnings_and_failures(instance, result)
     summary.print()
     if summary.failed_runs or summary.failed_blocking_checks:
         print(

@@ -40,6 +40,21 @@ def test_run_materializes_each_day_into_the_shared_instance_and_prints_a_summary
     assert all(r.status == dg.DagsterRunStatus.SUCCESS for r in runs)
     instance.dispose()
 
+    # dbt failing on the next day: one line says which asset, day and model, dbt's error and the log.
+    con = duckdb.connect(str(tmp_path / "warehouse.duckdb"))
+    con.execute("ALTER TABLE vault.hub_user ADD COLUMN nickname VARCHAR")
+    con.close()
+    done = audio_dwh(tmp_path, "run", "--start", "2026-11-04", "--end", "2026-11-04", "--users", "500")
+    assert done.returncode == 1
+    output = done.stdout + done.stderr
+    (failure,) = [line for line in output.splitlines() if "dbt build for" in line]
+    assert failure.strip().startswith("dbt_models: dbt build for 2026-11-04 failed: asset vault/hub_user (dbt model "
+                                      "vault.hub_user): ")  # fmt: skip
+    assert "no longer match its table" in failure and "nickname VARCHAR" in failure
+    log = Path(failure.rsplit("Full log: ", 1)[1])
+    assert log.name == "dbt.log" and log.is_file()
+    assert "Traceback" not in output and "Stack Trace" not in output and output.count("nickname VARCHAR") == 1
+
 
 def test_dates_are_validated_before_anything_runs(tmp_path):
     for bad in ("2026-13-01", "2026-11-02'; DROP TABLE x; --", "yesterday", "2026-11-2"):

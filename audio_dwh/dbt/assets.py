@@ -10,6 +10,7 @@ import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 from dagster_gcp import BigQueryResource
 
+from audio_dwh.dbt.failure import failure_message
 from audio_dwh.dbt.project import dbt_project, keep_partial_parse, prepare_manifest, prune_run_targets
 from audio_dwh.partitions import daily_partitions, range_backfill
 from audio_dwh.quality.freshness import FRESHNESS_POLICY
@@ -78,7 +79,7 @@ def dbt_models(
         "max_date": (window.end - timedelta(days=1)).date().isoformat(),
     }
     with _dbt_environment(warehouse, days):
-        invocation = dbt.cli(["build", "--target", warehouse.target], context=context)
+        invocation = dbt.cli(["build", "--target", warehouse.target], context=context, raise_on_error=False)
         events = list(invocation.stream())
     keep_partial_parse(invocation.target_path)
     prune_run_targets()
@@ -104,3 +105,10 @@ def dbt_models(
         if isinstance(event, dg.Output) and event.output_name in rows:
             event = event.with_metadata({**event.metadata, "dagster/row_count": rows[event.output_name]})
         yield event
+    # What dbt built and tested is recorded above, then the step fails with one readable message.
+    if not invocation.is_successful():
+        span = days["min_date"] if days["min_date"] == days["max_date"] else f"{days['min_date']}..{days['max_date']}"
+        results = invocation.target_path / "run_results.json"
+        run_results = invocation.get_artifact("run_results.json") if results.exists() else {}
+        log = invocation.target_path / "dbt.log"
+        raise dg.Failure(description=failure_message(run_results, nodes, LAYERS, span, log), allow_retries=False)
