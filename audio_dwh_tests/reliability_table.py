@@ -23,6 +23,10 @@ EXPECTED = [
     "test_a_kill_during_the_dbt_run_leaves_no_half_written_table",
     "test_dev_serves_the_assets_and_the_cli_runs_on_loopback",  # its concurrency part
     "test_hostile_files_through_dagster_every_bad_line_accounted_every_good_line_loaded",
+    "test_values_outside_their_domain_are_rejected_and_every_day_still_builds",
+    "test_the_property_runs_tried_what_they_claim",
+    "test_the_loader_reads_only_what_a_producer_meant_to_land",
+    "test_late_and_partial_days_are_loaded_by_the_landing_sensor_and_nothing_is_lost",
     "test_schema_drift_extra_field_reported_missing_optional_field_null",
     "test_injection_is_refused_before_sql_or_lands_as_data",
     "test_secrets_never_reach_logs_run_metadata_or_alerts",
