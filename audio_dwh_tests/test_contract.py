@@ -1,9 +1,13 @@
 """The raw event contract agrees with eventsim's own schemas and with what the simulator writes."""
 
 import json
+from pathlib import Path
 
+from audio_dwh.events import contract_table
 from audio_dwh.events.contract import EVENT_KEY, TOPICS, FieldType
 from audio_dwh_tests.conftest import shared_reference
+
+README = Path(__file__).resolve().parents[1] / "README.md"
 
 AVRO_TOPIC = {"Auth": "auth_events", "Listen": "listen_events", "PageView": "page_view_events",
               "StatusChange": "status_change_events"}  # fmt: skip
@@ -56,3 +60,30 @@ def test_simulator_writes_contract_fields_in_contract_order(day_events):
             keys = list(event)
             assert keys == [name for name in order if name in event], (topic, keys)
             assert set(TOPICS[topic].required_fields) <= set(keys)
+
+
+def test_every_field_has_a_domain_the_simulator_keeps_to(day_events):
+    for topic, events in day_events.items():
+        fields = TOPICS[topic].fields
+        for event in events[:500]:
+            for f in fields:
+                value = event.get(f.name)
+                if value is None:
+                    continue
+                if f.bounds:
+                    assert f.bounds.admits(value), (topic, f.name, value)
+                if f.choice:
+                    assert value in f.choice.values, (topic, f.name, value)
+                if f.known:
+                    assert value in f.known, (topic, f.name, value)  # the simulator sends only eventsim's values
+                if f.not_after and event.get(f.not_after) is not None:
+                    assert value <= event[f.not_after], (topic, f.name)
+    assert all(f.bounds for t in TOPICS.values() for f in t.fields if f.type in (FieldType.LONG, FieldType.DOUBLE))
+
+
+def test_the_readme_lists_every_field_with_its_type_and_domain_as_the_contract_says():
+    text = README.read_text(encoding="utf-8")
+    assert contract_table.replace_in(text) == text, (
+        "README's contract table drifted: python -m audio_dwh.events.contract_table --readme README.md"
+    )
+    assert "| `duration` | double | listen (required) | finite; 0..86400, 0 excluded |" in text
