@@ -21,7 +21,9 @@ def render_sources() -> str:
     tables = []
     for topic in TOPICS.values():
         # No dbt tests here: the raw assets' own checks already test the contract on load.
-        columns = [{"name": f.name, "data_type": SQL_TYPES[f.type], "description": f.documentation} for f in topic.fields]
+        columns = [
+            {"name": f.name, "data_type": SQL_TYPES[f.type], "description": f.documentation} for f in topic.fields
+        ]
         columns += [{"name": name, "data_type": sql_type, "description": doc} for name, sql_type, doc in LOAD_COLUMNS]
         tables.append(
             {
