@@ -12,7 +12,7 @@ from audio_dwh_tests.dbt_helpers import run_days, run_dbt
 from audio_dwh_tests.test_vault import D1, D2, _day1, _day2, _land_and_load
 
 PRIMARY_KEY = "primary_key_hub_user_user_pk"
-COMBINATION = "unique_combination_sat_user_profile_user_pk__effective_from_ts"
+COMBINATION = "unique_combination_sat_user_profile_user_pk__effective_from_ts__user_hashdiff"
 ORPHAN = "references_in_run_link_user_plan"
 NULL_KEY = "not_null_in_run_link_user_plan_user_pk__plan_pk"
 JUDGED = [PRIMARY_KEY, COMBINATION, ORPHAN, NULL_KEY]
