@@ -144,17 +144,19 @@ def _child_until(command: list[str], env: dict, marker, settle_s: float) -> tupl
 
 def _wait_until_group_gone(group: int, timeout_s: float = 60) -> None:
     """Wait until no live process of the group remains: a killed dbt (a grandchild, not waited for
-    above) holds the warehouse's lock until it has exited, which may take a moment mid-write."""
+    above) holds the warehouse's lock until it has exited, which may take a moment mid-write. A
+    process counts as gone once every one of its threads has: its main thread turns zombie first,
+    while DuckDB's threads still hold the open file and its lock."""
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         alive = []
-        for stat in Path("/proc").glob("[0-9]*/stat"):
+        for stat in Path("/proc").glob("[0-9]*/task/[0-9]*/stat"):
             try:
                 fields = stat.read_text().rpartition(")")[2].split()
-            except OSError:  # the process ended while we looked
+            except OSError:  # the thread ended while we looked
                 continue
-            if int(fields[2]) == group and fields[0] != "Z":  # fields: state, parent, process group
-                alive.append(stat.parent.name)
+            if int(fields[2]) == group and fields[0] not in ("Z", "X"):  # fields: state, parent, process group
+                alive.append(stat.parent.parent.parent.name)
         if not alive:
             return
         time.sleep(0.05)
