@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import math
 import os
+import re
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -29,6 +31,7 @@ class Settings:
     bq_project: str = "audio-dwh"
     bq_location: str = "US"
     gcs_landing: str = ""
+    bq_maximum_bytes_billed: int = 100_000_000_000  # read by dbt's profiles.yml; checked here
 
     @property
     def warehouse(self) -> Path:
@@ -62,22 +65,39 @@ def load_settings() -> Settings:
         landing=Path(os.environ.get("AUDIO_DWH_LANDING", str(home / "landing"))).resolve(),
         start_date=parse_day(os.environ.get("AUDIO_DWH_START_DATE", DEFAULT_START_DATE), "AUDIO_DWH_START_DATE"),
         source=source,
-        users=int(os.environ.get("AUDIO_DWH_USERS", "1000")),
-        seed=int(os.environ.get("AUDIO_DWH_SEED", "42")),
-        reject_threshold=float(os.environ.get("AUDIO_DWH_REJECT_THRESHOLD", "0.01")),
-        schedule_hour=_hour("AUDIO_DWH_SCHEDULE_HOUR", "2"),
-        freshness_deadline_hour=_hour("AUDIO_DWH_FRESHNESS_DEADLINE_HOUR", "6"),
+        users=_whole("AUDIO_DWH_USERS", "1000", low=1),
+        seed=_whole("AUDIO_DWH_SEED", "42", low=0),
+        reject_threshold=_share("AUDIO_DWH_REJECT_THRESHOLD", "0.01"),
+        schedule_hour=_whole("AUDIO_DWH_SCHEDULE_HOUR", "2", low=0, high=23, unit="an hour of the day (UTC)"),
+        freshness_deadline_hour=_whole(
+            "AUDIO_DWH_FRESHNESS_DEADLINE_HOUR", "6", low=0, high=23, unit="an hour of the day (UTC)"
+        ),
         ui_base_url=os.environ.get("AUDIO_DWH_UI_URL", "http://127.0.0.1:3000").rstrip("/"),
         alerts_file=Path(os.environ["AUDIO_DWH_ALERTS_FILE"]) if os.environ.get("AUDIO_DWH_ALERTS_FILE") else None,
         target=target,
         bq_project=os.environ.get("AUDIO_DWH_BQ_PROJECT", "audio-dwh"),
         bq_location=os.environ.get("AUDIO_DWH_BQ_LOCATION", "US"),
         gcs_landing=gcs_landing,
+        bq_maximum_bytes_billed=_whole("AUDIO_DWH_BQ_MAXIMUM_BYTES_BILLED", "100000000000", low=1),
     )
 
 
-def _hour(variable: str, default: str) -> int:
-    text = os.environ.get(variable, default)
-    if not text.isdigit() or not 0 <= int(text) <= 23:
-        raise ValueError(f"{variable} must be an hour of the day, 0-23 (UTC), got {text!r}")
+def _whole(variable: str, default: str, low: int, high: int | None = None, unit: str = "a whole number") -> int:
+    """A whole-number setting within low..high, or a ValueError naming the variable."""
+    text = os.environ.get(variable, default).strip()
+    bounds = f"{low}-{high}" if high is not None else f"{low} or more"
+    if not re.fullmatch(r"-?[0-9]+", text) or int(text) < low or (high is not None and int(text) > high):
+        raise ValueError(f"{variable} must be {unit}, {bounds}, got {text!r}")
     return int(text)
+
+
+def _share(variable: str, default: str) -> float:
+    """A share from 0 to 1 (a fraction, not a percentage), or a ValueError naming the variable."""
+    text = os.environ.get(variable, default).strip()
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not 0 <= value <= 1:  # NaN fails this too: it would switch the threshold off
+        raise ValueError(f"{variable} must be a share from 0 to 1 (0.01 is 1%), got {text!r}")
+    return value

@@ -104,7 +104,7 @@ def _sink(entry: dict, source: str) -> Sink:
             raise ValueError(f"{source}: an email sink needs host, from and to")
         return EmailSink(
             host=entry["host"],
-            port=int(entry.get("port", 25)),
+            port=_port(entry.get("port", 25), f"{source}: port"),
             sender=entry["from"],
             recipients=tuple([recipients] if isinstance(recipients, str) else recipients),
             username=entry.get("username"),
@@ -112,6 +112,13 @@ def _sink(entry: dict, source: str) -> Sink:
             starttls=bool(entry.get("starttls", False)),
         )
     raise ValueError(f"{source}: unknown sink type {kind!r} (webhook, slack or email)")
+
+
+def _port(value: object, where: str) -> int:
+    text = str(value).strip()
+    if not text.isdigit() or not 1 <= int(text) <= 65535:
+        raise ValueError(f"{where} must be a TCP port, 1-65535, got {text!r}")
+    return int(text)
 
 
 def load_sinks(alerts_file: Path | None) -> list[Sink]:
@@ -132,7 +139,7 @@ def load_sinks(alerts_file: Path | None) -> list[Sink]:
                 {
                     "type": "email",
                     "host": env["AUDIO_DWH_SMTP_HOST"],
-                    "port": env.get("AUDIO_DWH_SMTP_PORT", "25"),
+                    "port": _port(env.get("AUDIO_DWH_SMTP_PORT", "25"), "AUDIO_DWH_SMTP_PORT"),
                     "from": env.get("AUDIO_DWH_ALERT_EMAIL_FROM", "audio-dwh@localhost"),
                     "to": [a.strip() for a in env.get("AUDIO_DWH_ALERT_EMAIL_TO", "").split(",") if a.strip()],
                     "username": env.get("AUDIO_DWH_SMTP_USER"),
