@@ -4,19 +4,36 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import logging
 import os
 import shutil
 import sys
 import time
+import uuid
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from audio_dwh.dates import parse_day
 from audio_dwh.settings import Settings, load_settings
 
 DEFAULT_DAYS = 3
+RUN_HELP = """\
+Run the daily job (landing -> raw -> staging -> vault -> marts -> dashboard) for each day of a range,
+one Dagster run per day (with --one-run, one run for the whole range, as a backfill does), on the
+Dagster instance of $AUDIO_DWH_HOME, so `make dev` shows every run.
+
+Where the data goes ($AUDIO_DWH_HOME, default ./data): warehouse.duckdb (the warehouse), landing/
+(the day's event files), reports/ (the daily HTML reports), dagster/ (runs, materializations,
+checks), logs/audio-dwh-run.log (dbt's output).
+
+Before it starts and while it waits, a run of this home that died (its process killed) is marked
+failed and the pool slot it held freed; while a run waits for the duckdb pool, the command says who
+holds it. Ctrl-C or SIGTERM cancels the run and frees its slot.
+
+Exit codes: 0 every day succeeded; 1 a run or a blocking check failed (the reason is printed);
+2 bad arguments or settings; 130 / 143 interrupted by Ctrl-C / SIGTERM (the run is canceled)."""
 
 
 def _day(text: str) -> date:
@@ -36,7 +53,7 @@ def _range(args: argparse.Namespace, settings: Settings) -> list[date]:
     start = args.start or settings.start_date
     end = args.end or start + timedelta(days=DEFAULT_DAYS - 1)
     if end < start:
-        raise SystemExit(f"audio-dwh: --end {end} is before --start {start}")
+        raise ValueError(f"--end {end} is before --start {start}")
     return [start + timedelta(days=i) for i in range((end - start).days + 1)]
 
 
@@ -161,20 +178,23 @@ def _print_warnings_and_failures(instance, result) -> None:
 
 def cmd_run(args: argparse.Namespace) -> int:
     settings = _apply_overrides(args)
+    days = _range(args, settings)
     from audio_dwh.orchestration.instance import prepare_home
 
     prepare_home(settings)
     import dagster as dg
 
     from audio_dwh.definitions import DAILY_JOB, defs
+    from audio_dwh.orchestration.run_health import end_dead_runs, this_host
+    from audio_dwh.orchestration.supervisor import Interrupted, supervised
     from audio_dwh.partitions import daily_partitions, range_tags
 
-    days = _range(args, settings)
     outside = [d for d in days if not daily_partitions.has_partition_key(d.isoformat())]
     if outside:
+        yesterday = datetime.now(UTC).date() - timedelta(days=1)
         print(
             f"audio-dwh: {', '.join(map(str, outside))} not a daily partition: partitions run from "
-            f"{settings.start_date} (AUDIO_DWH_START_DATE) to yesterday (UTC)",
+            f"{settings.start_date} (AUDIO_DWH_START_DATE) to {yesterday}, yesterday (UTC)",
             file=sys.stderr,
         )
         return 2
@@ -183,23 +203,41 @@ def cmd_run(args: argparse.Namespace) -> int:
     summary = RunSummary()
     log_path = settings.home / "logs" / "audio-dwh-run.log"
     log_path.parent.mkdir(exist_ok=True)
+    # While a run executes, Dagster sends this process's stdout and stderr to the run's log files:
+    # what the command says meanwhile goes to copies of them, which still reach the terminal.
+    terminal = os.fdopen(os.dup(sys.stdout.fileno()), "w", buffering=1)
+    errors = os.fdopen(os.dup(sys.stderr.fileno()), "w", buffering=1)
+
+    def say(message: str) -> None:
+        print(f"  {message}", file=terminal, flush=True)
+
     print(f"audio-dwh run: {days[0]} .. {days[-1]} from {settings.source}, warehouse {settings.warehouse}")
     if not args.verbose:
         print(f"dbt's output goes to {log_path} (--verbose shows it here)")
+    for ended in end_dead_runs(instance):  # a crashed run would hold the duckdb pool for ever
+        say(ended.what)
     # One run per day (what the schedule does), or with --one-run the whole range in one run (what a
     # backfill does: every asset takes the range at once).
     batches = [(days[0], days[-1])] if args.one_run else [(day, day) for day in days]
     for first, last in batches:
         label = str(first) if first == last else f"{first}..{last}"
-        started = time.perf_counter()
+        started, run_id = time.perf_counter(), str(uuid.uuid4())
+        execute = functools.partial(
+            job.execute_in_process,
+            **({"partition_key": first.isoformat()} if first == last else {}),
+            tags=this_host() | ({} if first == last else range_tags(first, last)),
+            run_id=run_id,
+            instance=instance,
+            raise_on_error=False,
+            run_config={"loggers": {"console": {"config": {"log_level": "DEBUG" if args.verbose else "CRITICAL"}}}},
+        )
         # dagster-dbt echoes dbt's log to stdout: keep it in the log file unless asked for.
         with open(log_path, "a") as log, contextlib.redirect_stdout(sys.stdout if args.verbose else log):
-            result = job.execute_in_process(
-                **({"partition_key": first.isoformat()} if first == last else {"tags": range_tags(first, last)}),
-                instance=instance,
-                raise_on_error=False,
-                run_config={"loggers": {"console": {"config": {"log_level": "DEBUG" if args.verbose else "CRITICAL"}}}},
-            )
+            try:
+                result = supervised(instance, run_id, execute, say)
+            except Interrupted as stop:
+                print(f"audio-dwh: {stop}", file=errors, flush=True)
+                os._exit(stop.exit_code)  # the run's thread may be inside DuckDB: exit as a crash would, safely
         layers = summary.add(label, result)
         progress = ", ".join(f"{layer} {n} assets" for layer, n in layers.items()) or "nothing materialized"
         status = "ok" if result.success else "FAILED"
@@ -251,7 +289,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("files", nargs="+", help="classic eventsim JSON-lines files")
     p.set_defaults(func=cmd_import_classic)
 
-    p = sub.add_parser("run", help="materialize every asset for each day of a range through Dagster")
+    p = sub.add_parser(
+        "run",
+        help="materialize every asset for each day of a range through Dagster",
+        description=RUN_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     add_range(p)
     add_simulation(p)
     p.add_argument("--source", choices=["simulator", "files"], help="event source (default: AUDIO_DWH_SOURCE)")
