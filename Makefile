@@ -52,7 +52,8 @@ test: $(VENV)/.installed-dev $(EMULATORS)/.installed debian-packages
 
 ## reliability: the reliability tests, then README's "Reliability" table rendered from their results
 reliability: $(VENV)/.installed-dev debian-packages
-	$(BIN)/pytest audio_dwh_tests/test_reliability.py audio_dwh_tests/test_contract_properties.py audio_dwh_tests/test_ui.py
+	$(BIN)/pytest audio_dwh_tests/test_reliability.py audio_dwh_tests/test_crashes.py \
+		audio_dwh_tests/test_contract_properties.py audio_dwh_tests/test_ui.py
 	$(BIN)/python -m audio_dwh_tests.reliability_table --readme README.md
 
 ## dev: the Dagster UI on 127.0.0.1:3000 with the instance and warehouse `make run` used

@@ -19,8 +19,10 @@ START, END = "<!-- reliability-table:start -->", "<!-- reliability-table:end -->
 EXPECTED = [
     "test_rerunning_a_day_three_times_changes_no_table",
     "test_ten_days_in_shuffled_order_give_the_vault_and_marts_of_loading_them_in_order",
-    "test_a_kill_during_the_raw_load_leaves_no_half_written_day",
-    "test_a_kill_during_the_dbt_run_leaves_no_half_written_table",
+    "test_a_killed_cli_run_blocks_no_later_run[raw]",
+    "test_a_killed_cli_run_blocks_no_later_run[dbt]",
+    "test_a_ui_launched_run_killed_and_the_ui_killed_under_a_run_block_no_later_run",
+    "test_a_waiting_run_says_who_holds_the_pool_and_stops_cleanly_on_ctrl_c_and_sigterm",
     "test_dev_serves_the_assets_and_the_cli_runs_on_loopback",  # its concurrency part
     "test_hostile_files_through_dagster_every_bad_line_accounted_every_good_line_loaded",
     "test_values_outside_their_domain_are_rejected_and_every_day_still_builds",

@@ -4,11 +4,15 @@ import os
 import re
 import subprocess
 import sys
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import dagster as dg
 import duckdb
+import pytest
 
+from audio_dwh.alerts.sinks import load_sinks
+from audio_dwh.settings import load_settings
 from audio_dwh_tests.conftest import sparkify_files
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -64,8 +68,43 @@ def test_dates_are_validated_before_anything_runs(tmp_path):
     done = audio_dwh(tmp_path, "run", "--start", "2020-01-01", "--end", "2020-01-01")
     assert done.returncode == 2 and "not a daily partition" in done.stderr
     done = audio_dwh(tmp_path, "run", "--start", "2026-11-05", "--end", "2026-11-04")
-    assert done.returncode != 0 and "before --start" in done.stderr
+    assert done.returncode == 2 and "--end 2026-11-04 is before --start 2026-11-05" in done.stderr
+    future = date.today() + timedelta(days=3)
+    done = audio_dwh(tmp_path, "run", "--start", str(future), "--end", str(future))
+    yesterday = datetime.now(UTC).date() - timedelta(days=1)
+    assert done.returncode == 2 and f"to {yesterday}, yesterday (UTC)" in done.stderr, done.stderr
     assert not (tmp_path / "warehouse.duckdb").exists()
+
+
+BAD_SETTINGS = [
+    ("AUDIO_DWH_REJECT_THRESHOLD", "abc"), ("AUDIO_DWH_REJECT_THRESHOLD", "nan"), ("AUDIO_DWH_REJECT_THRESHOLD", "-1"),
+    ("AUDIO_DWH_REJECT_THRESHOLD", "5"), ("AUDIO_DWH_USERS", "0"), ("AUDIO_DWH_USERS", "1.5"), ("AUDIO_DWH_SEED", "x"),
+    ("AUDIO_DWH_SCHEDULE_HOUR", "24"), ("AUDIO_DWH_FRESHNESS_DEADLINE_HOUR", "-1"),
+    ("AUDIO_DWH_BQ_MAXIMUM_BYTES_BILLED", "lots"),
+]  # fmt: skip
+
+
+def test_every_numeric_setting_is_checked_where_it_is_read_naming_the_variable(tmp_path, monkeypatch):
+    for variable, value in BAD_SETTINGS:
+        with monkeypatch.context() as env:
+            env.setenv(variable, value)
+            with pytest.raises(ValueError, match=f"^{variable} must be .*, got {value!r}$"):
+                load_settings()
+    monkeypatch.setenv("AUDIO_DWH_SMTP_HOST", "localhost")
+    monkeypatch.setenv("AUDIO_DWH_SMTP_PORT", "smtp")
+    with pytest.raises(ValueError, match="^AUDIO_DWH_SMTP_PORT must be a TCP port, 1-65535, got 'smtp'$"):
+        load_sinks(None)
+    done = audio_dwh(tmp_path, "run", AUDIO_DWH_REJECT_THRESHOLD="nan")  # the command: exit 2, before anything runs
+    assert done.returncode == 2 and done.stderr.startswith("audio-dwh: AUDIO_DWH_REJECT_THRESHOLD must be a share")
+    assert not (tmp_path / "warehouse.duckdb").exists()
+
+
+def test_run_help_says_what_it_does_where_the_data_goes_and_its_exit_codes(tmp_path):
+    done = audio_dwh(tmp_path, "run", "--help")
+    assert done.returncode == 0
+    for words in ("landing -> raw -> staging -> vault -> marts -> dashboard", "warehouse.duckdb", "Exit codes",
+                  "2 bad arguments or settings", "130 / 143"):  # fmt: skip
+        assert words in done.stdout, words
 
 
 def test_a_failed_day_makes_the_command_fail_with_the_reason(tmp_path):

@@ -12,10 +12,8 @@ import json
 import os
 import random
 import shutil
-import signal
 import subprocess
 import sys
-import threading
 import time
 from datetime import date, timedelta
 from pathlib import Path
@@ -118,137 +116,6 @@ def test_ten_days_in_shuffled_order_give_the_vault_and_marts_of_loading_them_in_
         runs=len(order),
         tables_compared=len(expected),
         rows_compared=sum(count for count, _ in expected.values()),
-    )
-
-
-def _child_until(command: list[str], env: dict, marker, settle_s: float) -> tuple[str, bool]:
-    """Run a child process in its own process group; once marker(output so far) is true, wait settle_s
-    and SIGKILL the whole group (dbt included). Returns the output and whether the kill was needed."""
-    child = subprocess.Popen(command, env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                             text=True, start_new_session=True)  # fmt: skip
-    output: list[str] = []
-    reader = threading.Thread(target=lambda: output.extend(child.stdout), daemon=True)
-    reader.start()
-    deadline = time.monotonic() + 240
-    while not marker("".join(output)) and child.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.01)
-    time.sleep(settle_s)
-    killed = child.poll() is None
-    if killed:
-        os.killpg(child.pid, signal.SIGKILL)
-    child.wait()
-    _wait_until_group_gone(child.pid)
-    reader.join(timeout=10)
-    return "".join(output), killed
-
-
-def _wait_until_group_gone(group: int, timeout_s: float = 60) -> None:
-    """Wait until no live process of the group remains: a killed dbt (a grandchild, not waited for
-    above) holds the warehouse's lock until it has exited, which may take a moment mid-write. A
-    process counts as gone once every one of its threads has: its main thread turns zombie first,
-    while DuckDB's threads still hold the open file and its lock."""
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        alive = []
-        for stat in Path("/proc").glob("[0-9]*/task/[0-9]*/stat"):
-            try:
-                fields = stat.read_text().rpartition(")")[2].split()
-            except OSError:  # the thread ended while we looked
-                continue
-            if int(fields[2]) == group and fields[0] not in ("Z", "X"):  # fields: state, parent, process group
-                alive.append(stat.parent.parent.parent.name)
-        if not alive:
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"processes {alive} of the killed group {group} still run after {timeout_s} s")
-
-
-def _layer_in_child(home: Path, landing: Path, day: date, layer: str) -> list[str]:
-    return [sys.executable, "-m", "bench.step", "dagster", str(home), str(landing), str(day), str(day), layer]
-
-
-def _states(killed: dict, before: dict, after: dict) -> tuple[int, int]:
-    """Every table of the killed warehouse is as it was before the run or as a clean run leaves it."""
-    half_written = {t: v for t, v in killed.items() if v not in (before.get(t), after.get(t))}
-    assert not half_written, half_written
-    assert set(killed) <= set(before) | set(after)
-    return sum(killed[t] == after[t] != before.get(t) for t in killed), sum(killed[t] == before.get(t) for t in killed)
-
-
-def test_a_kill_during_the_raw_load_leaves_no_half_written_day(tmp_path, reliability):
-    full, landing = tmp_path / "full", tmp_path / "landing"
-    write_day(DaySimulator(SimulatorConfig(seed=3, users=30_000)), DAY, full)
-    for source in full.rglob("*.json"):  # the day as first delivered: half of each file
-        lines = source.read_bytes().splitlines(keepends=True)
-        target = landing / source.relative_to(full)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(b"".join(lines[: len(lines) // 2]))
-    settings = dataclasses.replace(make_settings(tmp_path / "home"), landing=landing, source="files")
-    settings.home.mkdir()
-    assert _materialize(settings, LANDING_AND_RAW, DAY).success
-    before = checksums(settings.warehouse, ("raw",))
-    shutil.rmtree(landing)
-    shutil.copytree(full, landing)  # the complete day arrives; the reload is killed mid-way
-    clean = dataclasses.replace(settings, home=tmp_path / "clean")
-    clean.home.mkdir()
-    shutil.copy(settings.warehouse, clean.warehouse)
-    assert _materialize(clean, LANDING_AND_RAW, DAY).success
-    after = checksums(clean.warehouse, ("raw",))
-    assert after["raw.page_view_events"] != before["raw.page_view_events"]
-
-    output, killed = _child_until(
-        _layer_in_child(settings.home, landing, DAY, "raw"), dict(os.environ),
-        lambda out: 'Started execution of step "raw__page_view_events"' in out, settle_s=0.15,
-    )  # fmt: skip
-    assert killed, output[-3000:]
-    completed, untouched = _states(checksums(settings.warehouse, ("raw",)), before, after)
-    assert _materialize(settings, LANDING_AND_RAW, DAY).success
-    assert checksums(settings.warehouse, ("raw",)) == after
-    reliability(
-        what="Crash during the raw load",
-        tried="SIGKILL of the run process while it loads the day's page views (30,000 users), the day "
-        "loaded before from half of its lines",
-        held="each raw table either as before or complete, never partial; the next run completes the day "
-        "exactly as an uninterrupted run does",
-        kills=1,
-        tables_completed_before_kill=completed,
-        tables_untouched=untouched,
-        lines_in_the_day=sum(len(p.read_bytes().splitlines()) for p in full.rglob("*.json")),
-    )
-
-
-def test_a_kill_during_the_dbt_run_leaves_no_half_written_table(tmp_path, reliability):
-    settings = dataclasses.replace(make_settings(tmp_path / "home"), users=300)
-    previous = DAY - timedelta(days=1)
-    assert _materialize(settings, EVERYTHING, previous).success
-    assert _materialize(settings, LANDING_AND_RAW, DAY).success
-    layers = ("staging", "vault", "marts")
-    before = checksums(settings.warehouse, layers)
-    clean = dataclasses.replace(settings, home=tmp_path / "clean")
-    clean.home.mkdir()
-    shutil.copy(settings.warehouse, clean.warehouse)
-    assert _materialize(clean, [dbt_models], DAY).success
-    after = checksums(clean.warehouse, layers)
-
-    # Killed (dbt and the run process together) once dbt has started its twelfth model.
-    output, killed = _child_until(
-        _layer_in_child(settings.home, settings.landing, DAY, "dbt"), dict(os.environ),
-        lambda out: out.count("START sql ") >= 12, settle_s=0.3,
-    )  # fmt: skip
-    assert killed, output[-3000:]
-    killed_state = checksums(settings.warehouse, layers)
-    completed, untouched = _states(killed_state, before, after)
-    assert completed and untouched, "the kill should land with some tables done and others not"
-    assert _materialize(settings, [dbt_models], DAY).success
-    assert checksums(settings.warehouse, layers) == after
-    reliability(
-        what="Crash during the dbt run",
-        tried="SIGKILL of the run process and its dbt subprocess after dbt started its 12th model",
-        held="every staging, vault and mart table either as before or as a clean run leaves it; the next "
-        "run completes the day exactly",
-        kills=1,
-        tables_completed_before_kill=completed,
-        tables_untouched=untouched,
     )
 
 
