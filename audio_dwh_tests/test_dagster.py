@@ -232,6 +232,9 @@ def test_a_range_run_loads_each_day_and_evaluates_each_days_checks(settings):
     assert sorted((e.asset_key, e.check_name, e.partition) for e in evaluations) == sorted(
         (k, c, d) for k in RAW_KEYS for c in CHECK_NAMES for d in days
     )
+    # each targets this run's materialization of its day: what the UI needs to count it for that day
+    assert all(e.target_materialization_data and e.target_materialization_data.run_id == result.run_id
+               for e in evaluations)  # fmt: skip
     (listen,) = {e.materialization.metadata["by_day"].value for e in result.get_asset_materialization_events()
                  if e.asset_key.path == ["raw", "listen_events"]}  # fmt: skip
     con = duckdb.connect(str(settings.warehouse))

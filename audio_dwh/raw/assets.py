@@ -3,7 +3,6 @@
 import warnings
 from collections.abc import Iterator
 from contextlib import nullcontext
-from datetime import date
 from typing import Any
 
 import dagster as dg
@@ -12,8 +11,9 @@ from dagster_gcp import BigQueryResource, GCSResource
 from audio_dwh.events.assets import LANDING_KEY
 from audio_dwh.events.contract import TOPICS, Topic
 from audio_dwh.partitions import daily_partitions, range_backfill, range_metadata, run_days
+from audio_dwh.quality.day_checks import check_output, day_evaluations
 from audio_dwh.quality.freshness import FRESHNESS_POLICY
-from audio_dwh.quality.raw_checks import RAW_CHECKS, RawCheck
+from audio_dwh.quality.raw_checks import RAW_CHECKS
 from audio_dwh.raw.bigquery_loader import publish_day
 from audio_dwh.raw.duckdb_loader import LOAD_COLUMNS, SQL_TYPES, LoadResult, load_day, table_name
 from audio_dwh.resources import EventSourceResource, WarehouseResource
@@ -84,21 +84,6 @@ def _day_metadata(topic: Topic, result: LoadResult, preview: str, new_values: st
     }
 
 
-def _evaluation(key: dg.AssetKey, check: RawCheck, day: date, result: dg.AssetCheckResult) -> dg.AssetCheckEvaluation:
-    """A check's result for one day of the run: an evaluation names its partition, which a plain
-    AssetCheckResult cannot in a run over a range."""
-    return dg.AssetCheckEvaluation(
-        asset_key=key,
-        check_name=check.name,
-        passed=result.passed,
-        metadata=result.metadata,
-        severity=result.severity,
-        description=result.description,
-        blocking=check.blocking,
-        partition=day.isoformat(),
-    )
-
-
 def build_raw_asset(topic: Topic) -> dg.AssetsDefinition:
     key = dg.AssetKey(["raw", topic.name])
 
@@ -127,7 +112,7 @@ def build_raw_asset(topic: Topic) -> dg.AssetsDefinition:
         bucket = event_source.bucket
         if warehouse.target == "bigquery" and bucket is None:
             raise ValueError("the bigquery target loads from the landing bucket: set AUDIO_DWH_GCS_LANDING")
-        metadata, evaluations = {}, []
+        metadata, results_by_day = {}, {}
         gcs_client = gcs.get_client() if bucket else None
         publishing = bigquery.get_client() if warehouse.target == "bigquery" else nullcontext()
         with warehouse.raw_connection() as con, publishing as client:
@@ -152,15 +137,14 @@ def build_raw_asset(topic: Topic) -> dg.AssetsDefinition:
                 if new_values != "none":
                     context.log.warning(f"{topic.name} {day}: values eventsim does not send, loaded: {new_values}")
                 metadata[day] = _day_metadata(topic, result, _preview(con, topic, day), new_values)
-                evaluations += [_evaluation(key, check, day, results[check.name]) for check in RAW_CHECKS]
-        # The materialization first: each check evaluation then judges it (Dagster matches them by time).
+                results_by_day[day] = results
+        # The materialization first: each day's check results then target that day's materialization.
         yield dg.MaterializeResult(metadata=range_metadata(metadata))
-        yield from evaluations
-        # Check outputs carry no value; downstream steps wait on them (blocking checks).
+        for day, results in results_by_day.items():
+            for check in RAW_CHECKS:
+                yield from day_evaluations(context, key, check.name, [day], results[check.name], check.blocking)
         for check in RAW_CHECKS:
-            yield dg.Output(
-                None, context.assets_def.get_output_name_for_asset_check_key(dg.AssetCheckKey(key, check.name))
-            )
+            yield check_output(context, key, check.name)
 
     return load_raw_topic
 
