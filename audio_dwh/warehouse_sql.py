@@ -5,7 +5,7 @@ from __future__ import annotations
 import duckdb
 from google.cloud import bigquery
 
-from audio_dwh.sql import quote
+from audio_dwh.sql import quote, sql_string
 
 Reader = duckdb.DuckDBPyConnection | bigquery.Client
 
@@ -19,6 +19,31 @@ def table(reader: Reader, schema: str, name: str) -> str:
 
 def fetch(reader: Reader, sql: str) -> list[tuple]:
     """All rows of a query, as tuples."""
+    return fetch_with_header(reader, sql)[1]
+
+
+def fetch_with_header(reader: Reader, sql: str) -> tuple[list[str], list[tuple]]:
+    """A query's column names and all its rows, as tuples."""
     if isinstance(reader, duckdb.DuckDBPyConnection):
-        return reader.execute(sql).fetchall()
-    return [tuple(row.values()) for row in reader.query(sql).result()]
+        cursor = reader.execute(sql)
+        return [d[0] for d in cursor.description], cursor.fetchall()
+    result = reader.query(sql).result()
+    return [f.name for f in result.schema], [tuple(row.values()) for row in result]
+
+
+def columns_of(reader: Reader, tables: list[tuple[str, str]]) -> dict[tuple[str, str], list[tuple[str, str]]]:
+    """Each (schema, table)'s columns and their engine types, in table order, in one query per schema."""
+    found: dict[tuple[str, str], list[tuple[str, str]]] = {}
+    for schema in sorted({s for s, _ in tables}):
+        names = ", ".join(sql_string(t) for s, t in tables if s == schema)
+        where = f"table_name IN ({names})"
+        source = (
+            f"information_schema.columns WHERE table_schema = {sql_string(schema)} AND {where}"
+            if isinstance(reader, duckdb.DuckDBPyConnection)
+            else f"`{reader.project}.{schema}`.INFORMATION_SCHEMA.COLUMNS WHERE {where}"
+        )
+        for name, column, data_type in fetch(
+            reader, f"SELECT table_name, column_name, data_type FROM {source} ORDER BY table_name, ordinal_position"
+        ):
+            found.setdefault((schema, name), []).append((column, data_type))
+    return found

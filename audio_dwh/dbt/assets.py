@@ -1,37 +1,64 @@
 """dbt models as Dagster assets: staging/<model> and vault/<model>, partitioned by day."""
 
 import os
+import warnings
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from datetime import timedelta
 from typing import Any
 
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 from dagster_gcp import BigQueryResource
 
+from audio_dwh.dbt.checks import describe_test, failing_rows
 from audio_dwh.dbt.failure import failure_message
 from audio_dwh.dbt.project import dbt_project, keep_partial_parse, prepare_manifest, prune_run_targets
-from audio_dwh.partitions import daily_partitions, range_backfill
+from audio_dwh.partitions import daily_partitions, range_backfill, run_days
+from audio_dwh.quality.day_checks import check_output, day_evaluations
 from audio_dwh.quality.freshness import FRESHNESS_POLICY
 from audio_dwh.resources import WarehouseResource
-from audio_dwh.warehouse_sql import fetch, table
+from audio_dwh.warehouse_sql import Reader, columns_of, fetch, table
+
+# dagster-dbt's key for the DbtProject object in each asset's metadata
+PROJECT_METADATA_KEY = "dagster_dbt/project"
 
 # dbt folder -> Dagster layer (asset key prefix and group).
 LAYERS = {"staging": "staging", "raw_vault": "vault", "marts": "marts"}
 
 
 class AudioDwhTranslator(DagsterDbtTranslator):
-    """Keys and groups by layer; sources keep the raw asset keys their meta names."""
+    """Keys and groups by layer; sources keep the raw asset keys their meta names. Tests are checks
+    partitioned like their models, each saying what it asserts."""
 
     def get_asset_spec(self, manifest: Mapping[str, Any], unique_id: str, project: Any) -> dg.AssetSpec:
         spec = super().get_asset_spec(manifest, unique_id, project)
+        # The DbtProject object is no metadata a person can read (the UI shows it as "unserializable");
+        # the dbt resource knows the project without it.
+        spec = spec.replace_attributes(metadata={k: v for k, v in spec.metadata.items() if k != PROJECT_METADATA_KEY})
         node = manifest["nodes"].get(unique_id)
         if node is None or node["resource_type"] != "model":
             return spec
         layer = LAYERS[node["fqn"][1]]
         spec = spec.replace_attributes(key=dg.AssetKey([layer, node["name"]]), group_name=layer)
         return spec.replace_attributes(freshness_policy=FRESHNESS_POLICY) if layer == "marts" else spec
+
+    def get_asset_check_spec(
+        self, asset_spec: dg.AssetSpec, manifest: Mapping[str, Any], unique_id: str, project: Any
+    ) -> dg.AssetCheckSpec | None:
+        spec = super().get_asset_check_spec(asset_spec, manifest, unique_id, project)
+        if spec is None:
+            return None
+        with warnings.catch_warnings():  # partitioned check specs are a preview of Dagster 1.13, used knowingly
+            warnings.simplefilter("ignore", dg.PreviewWarning)
+            return dg.AssetCheckSpec(
+                spec.name,
+                asset=spec.asset_key,
+                description=describe_test(manifest["nodes"][unique_id]),
+                additional_deps=spec.additional_deps,
+                metadata=spec.metadata,
+                blocking=spec.blocking,
+                partitions_def=daily_partitions,
+            )
 
 
 @contextmanager
@@ -73,42 +100,76 @@ def dbt_models(
 ):
     """dbt build over the partition range, on the warehouse's target; row counts are the rows whose
     day (load_date, or a mart's day column) is in it."""
-    window = context.partition_time_window
-    days = {
-        "min_date": window.start.date().isoformat(),
-        "max_date": (window.end - timedelta(days=1)).date().isoformat(),
-    }
+    judged = run_days(context)
+    days = {"min_date": judged[0].isoformat(), "max_date": judged[-1].isoformat()}
     with _dbt_environment(warehouse, days):
         invocation = dbt.cli(["build", "--target", warehouse.target], context=context, raise_on_error=False)
         events = list(invocation.stream())
     keep_partial_parse(invocation.target_path)
     prune_run_targets()
-    # Counted once dbt has exited and released the file (dagster-dbt's fetch_row_counts would open
-    # DuckDB inside this process with another configuration, locking out the next loads).
     nodes = invocation.manifest["nodes"]
+    results_path = invocation.target_path / "run_results.json"
+    run_results = invocation.get_artifact("run_results.json") if results_path.exists() else {}
+    compiled = {r["unique_id"]: r.get("compiled_code") for r in run_results.get("results", [])}
     tables = {
         event.output_name: nodes[event.metadata["unique_id"].value]
         for event in events
         if isinstance(event, dg.Output) and "unique_id" in event.metadata
     }
+    # Read once dbt has exited and released the file (dagster-dbt's fetch_row_counts would open
+    # DuckDB inside this process with another configuration, locking out the next loads).
     with warehouse.reader(bigquery) as reader:
-        rows = {
-            name: fetch(
-                reader,
-                f"SELECT count(*) FROM {table(reader, node['schema'], node['alias'])} "
-                f"WHERE {node['config'].get('meta', {}).get('day_column', 'load_date')} "
-                f"BETWEEN DATE '{days['min_date']}' AND DATE '{days['max_date']}'",  # validated partition days
-            )[0][0]
-            for name, node in tables.items()
-        }
+        table_metadata = _table_metadata(reader, tables, days)
+        failing = {
+            (event.asset_key, event.check_name): failing_rows(reader, compiled[event.metadata["unique_id"].value])
+            for event in events
+            if isinstance(event, dg.AssetCheckResult) and not event.passed
+            and compiled.get(event.metadata["unique_id"].value)
+        }  # fmt: skip
+    checks = []
     for event in events:
-        if isinstance(event, dg.Output) and event.output_name in rows:
-            event = event.with_metadata({**event.metadata, "dagster/row_count": rows[event.output_name]})
-        yield event
+        if isinstance(event, dg.Output) and event.output_name in table_metadata:
+            yield event.with_metadata({**event.metadata, **table_metadata[event.output_name]})
+        elif isinstance(event, dg.AssetCheckResult):
+            checks.append(event)
+        else:
+            yield event
+    # Each test judged every day of the run: its result is recorded for each, after the days'
+    # materializations it targets.
+    span = days["min_date"] if len(judged) == 1 else f"{days['min_date']}..{days['max_date']}"
+    for check in checks:
+        key = check.asset_key
+        extra = {"judged_days": span}
+        if (key, check.check_name) in failing:
+            extra["failing_rows"] = dg.MetadataValue.md(failing[(key, check.check_name)])
+        spec = context.assets_def.get_spec_for_check_key(dg.AssetCheckKey(key, check.check_name))
+        yield from day_evaluations(context, key, check.check_name, judged, check.with_metadata(
+            {**check.metadata, **extra}), spec.blocking)  # fmt: skip
+        yield check_output(context, key, check.check_name)
     # What dbt built and tested is recorded above, then the step fails with one readable message.
     if not invocation.is_successful():
-        span = days["min_date"] if days["min_date"] == days["max_date"] else f"{days['min_date']}..{days['max_date']}"
-        results = invocation.target_path / "run_results.json"
-        run_results = invocation.get_artifact("run_results.json") if results.exists() else {}
         log = invocation.target_path / "dbt.log"
         raise dg.Failure(description=failure_message(run_results, nodes, LAYERS, span, log), allow_retries=False)
+
+
+def _table_metadata(reader: Reader, tables: Mapping[str, Mapping[str, Any]], days: Mapping[str, str]) -> dict:
+    """Per output: the rows whose day (load_date, or a mart's day column) is in the run, and the built
+    table's every column with its engine type and its dbt description."""
+    columns = columns_of(reader, [(node["schema"], node["alias"]) for node in tables.values()])
+    found = {}
+    for name, node in tables.items():
+        day_column = node["config"].get("meta", {}).get("day_column", "load_date")
+        rows = fetch(
+            reader,
+            f"SELECT count(*) FROM {table(reader, node['schema'], node['alias'])} "
+            f"WHERE {day_column} BETWEEN DATE '{days['min_date']}' AND DATE '{days['max_date']}'",  # validated days
+        )[0][0]
+        documented = node.get("columns", {})
+        schema = dg.TableSchema(
+            columns=[
+                dg.TableColumn(column, data_type, description=documented.get(column, {}).get("description") or None)
+                for column, data_type in columns.get((node["schema"], node["alias"]), [])
+            ]
+        )
+        found[name] = {"dagster/row_count": rows, "dagster/column_schema": schema}
+    return found

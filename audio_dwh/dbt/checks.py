@@ -1,0 +1,68 @@
+"""dbt tests as Dagster asset checks: what each asserts, in a sentence the UI shows, and its failing rows."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from audio_dwh.warehouse_sql import Reader, fetch_with_header
+
+FAILING_ROWS_SHOWN = 5
+IN_RUN = "judged on the rows of the run's days"
+
+
+def _names(columns: list[str]) -> str:
+    return ", ".join(f"`{c}`" for c in columns)
+
+
+def _referenced(parent: str) -> str:
+    """The model a parent reference names: "ref('hub_user')" gives hub_user."""
+    found = re.fullmatch(r"\s*ref\(\s*['\"]([^'\"]+)['\"]\s*\)\s*", parent)
+    return found.group(1) if found else parent
+
+
+def describe_test(test: Mapping[str, Any]) -> str:
+    """The test's own description (YAML `description`, or meta), else what its generic test asserts."""
+    own = test.get("description") or test.get("meta", {}).get("description")
+    if own:
+        return own
+    metadata = test.get("test_metadata") or {}
+    kwargs = metadata.get("kwargs", {})
+    model = (test.get("attached_node") or "").rpartition(".")[2] or "the model"
+    column = f"`{kwargs.get('column_name')}`"
+    sentences = {
+        "primary_key": lambda: (
+            f"{column} is the primary key of {model}: never NULL, never repeated in the table ({IN_RUN})."
+        ),
+        "unique_combination": lambda: (
+            f"Each combination of {_names(kwargs['columns'])} occurs once in {model} "
+            f"({IN_RUN}, against the whole table)."
+        ),
+        "not_null_in_run": lambda: f"None of {_names(kwargs['columns'])} is NULL in {model} ({IN_RUN}).",
+        "references_in_run": lambda: (
+            f"Every key of {model} names a row of its parent: "
+            + ", ".join(f"`{c}` in {_referenced(parent)}" for c, parent in kwargs["parents"].items())
+            + (
+                f"; the ghost key is allowed in {_names(kwargs['ghost_allowed'])}"
+                if kwargs.get("ghost_allowed")
+                else ""
+            )
+            + f" ({IN_RUN})."
+        ),
+        "not_null": lambda: f"{column} is never NULL in {model}.",
+        "unique": lambda: f"{column} is unique in {model}.",
+        "accepted_values": lambda: f"{column} in {model} is one of: {', '.join(map(str, kwargs['values']))}.",
+        "relationships": lambda: f"Every {column} of {model} is found in {kwargs['to']}.{kwargs['field']}.",
+    }
+    name = metadata.get("name")
+    return sentences[name]() if name in sentences else f"dbt test {test['name']} passes on {model}."
+
+
+def failing_rows(reader: Reader, compiled_sql: str) -> str:
+    """The first failing rows of a test (its compiled query selects them), as a markdown table."""
+    header, rows = fetch_with_header(reader, f"SELECT * FROM ({compiled_sql}) AS failing LIMIT {FAILING_ROWS_SHOWN}")
+    if not rows:
+        return "none"
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    return "\n".join(lines + ["| " + " | ".join("" if v is None else str(v) for v in row) + " |" for row in rows])
