@@ -56,9 +56,10 @@ reliability: $(VENV)/.installed-dev debian-packages
 		audio_dwh_tests/test_contract_properties.py audio_dwh_tests/test_ui.py
 	$(BIN)/python -m audio_dwh_tests.reliability_table --readme README.md
 
-## dev: the Dagster UI on 127.0.0.1:3000 with the instance and warehouse `make run` used
+## dev: the Dagster UI on 127.0.0.1:$(PORT) (default 3000) with the instance and warehouse `make run` used
+PORT ?= 3000
 dev: $(VENV)/.installed
-	$(BIN)/audio-dwh dev
+	$(BIN)/audio-dwh dev --port $(PORT)
 
 $(VENV)/.installed-bench: $(VENV)/.installed
 	$(BIN)/pip install --quiet -e ".[bench]"

@@ -49,9 +49,28 @@ def _positive(text: str) -> int:
     return int(text)
 
 
+def _yesterday() -> date:
+    return datetime.now(UTC).date() - timedelta(days=1)
+
+
+def _port(text: str) -> int:
+    if not text.isdigit() or not 1 <= int(text) <= 65535:
+        raise argparse.ArgumentTypeError(f"must be a port number from 1 to 65535, got {text!r}")
+    return int(text)
+
+
 def _range(args: argparse.Namespace, settings: Settings) -> list[date]:
-    start = args.start or settings.start_date
-    end = args.end or start + timedelta(days=DEFAULT_DAYS - 1)
+    """--start..--end; by default the most recent complete days (UTC), so that a first run leaves every
+    freshness policy and check passing on the day it is made."""
+    span = timedelta(days=DEFAULT_DAYS - 1)
+    if args.start is None and args.end is None:
+        end = _yesterday()
+        start = max(settings.start_date, end - span)
+        if start > end:
+            raise ValueError(f"AUDIO_DWH_START_DATE {settings.start_date} is after yesterday ({end}, UTC)")
+    else:
+        start = args.start or args.end - span
+        end = args.end or start + span
     if end < start:
         raise ValueError(f"--end {end} is before --start {start}")
     return [start + timedelta(days=i) for i in range((end - start).days + 1)]
@@ -191,10 +210,9 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     outside = [d for d in days if not daily_partitions.has_partition_key(d.isoformat())]
     if outside:
-        yesterday = datetime.now(UTC).date() - timedelta(days=1)
         print(
             f"audio-dwh: {', '.join(map(str, outside))} not a daily partition: partitions run from "
-            f"{settings.start_date} (AUDIO_DWH_START_DATE) to {yesterday}, yesterday (UTC)",
+            f"{settings.start_date} (AUDIO_DWH_START_DATE) to {_yesterday()}, yesterday (UTC)",
             file=sys.stderr,
         )
         return 2
@@ -263,6 +281,8 @@ def cmd_dev(args: argparse.Namespace) -> int:
     dagster = shutil.which("dagster") or str(Path(sys.executable).with_name("dagster"))
     target = ["-w", "workspace.yaml"] if Path("workspace.yaml").is_file() else ["-m", "audio_dwh.definitions"]
     command = [dagster, "dev", "-h", "127.0.0.1", "-p", str(args.port), *target]
+    # The alert sensor runs in the daemon that `dagster dev` starts: its links point at this UI.
+    os.environ.setdefault("AUDIO_DWH_UI_URL", f"http://127.0.0.1:{args.port}")
     print(f"DAGSTER_HOME={os.environ['DAGSTER_HOME']} {' '.join(command)}", flush=True)
     os.execv(command[0], command)
     return 0  # not reached
@@ -273,8 +293,17 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     def add_range(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--start", type=_day, help="first day, YYYY-MM-DD (default: AUDIO_DWH_START_DATE)")
-        p.add_argument("--end", type=_day, help=f"last day, inclusive (default: start + {DEFAULT_DAYS - 1} days)")
+        p.add_argument(
+            "--start",
+            type=_day,
+            help=f"first day, YYYY-MM-DD (default: --end - {DEFAULT_DAYS - 1} days, or {DEFAULT_DAYS} days "
+            "before today when neither is given)",
+        )
+        p.add_argument(
+            "--end",
+            type=_day,
+            help=f"last day, inclusive (default: --start + {DEFAULT_DAYS - 1} days, or yesterday UTC)",
+        )
 
     def add_simulation(p: argparse.ArgumentParser) -> None:
         p.add_argument("--users", type=_positive, help="simulated registered users (default: AUDIO_DWH_USERS)")
@@ -305,7 +334,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("dev", help="open the Dagster UI on 127.0.0.1 with the same instance and warehouse")
-    p.add_argument("--port", type=_positive, default=3000)
+    p.add_argument(
+        "--port",
+        type=_port,
+        default=3000,
+        help="port of the UI on 127.0.0.1 (default: 3000); alert links follow it unless AUDIO_DWH_UI_URL is set",
+    )
     p.set_defaults(func=cmd_dev)
     return parser
 

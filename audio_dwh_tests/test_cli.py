@@ -107,6 +107,13 @@ def test_run_help_says_what_it_does_where_the_data_goes_and_its_exit_codes(tmp_p
         assert words in done.stdout, words
 
 
+def test_dev_says_what_its_port_does_and_refuses_one_that_is_none(tmp_path):
+    done = audio_dwh(tmp_path, "dev", "--help")
+    assert done.returncode == 0 and "port of the UI on 127.0.0.1" in done.stdout and "alert links" in done.stdout
+    done = audio_dwh(tmp_path, "dev", "--port", "70000")
+    assert done.returncode == 2 and "from 1 to 65535" in done.stderr
+
+
 def test_a_failed_day_makes_the_command_fail_with_the_reason(tmp_path):
     bad = tmp_path / "landing" / "listen_events" / "date=2026-11-02" / "bad.json"
     bad.parent.mkdir(parents=True)
