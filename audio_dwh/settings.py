@@ -82,13 +82,18 @@ def load_settings() -> Settings:
     )
 
 
-def _whole(variable: str, default: str, low: int, high: int | None = None, unit: str = "a whole number") -> int:
-    """A whole-number setting within low..high, or a ValueError naming the variable."""
-    text = os.environ.get(variable, default).strip()
+def whole_number(value: object, name: str, low: int, high: int | None = None, unit: str = "a whole number") -> int:
+    """A whole number within low..high, or a ValueError naming where it came from (a variable, a file's field)."""
+    text = str(value).strip()
     bounds = f"{low}-{high}" if high is not None else f"{low} or more"
     if not re.fullmatch(r"-?[0-9]+", text) or int(text) < low or (high is not None and int(text) > high):
-        raise ValueError(f"{variable} must be {unit}, {bounds}, got {text!r}")
+        raise ValueError(f"{name} must be {unit}, {bounds}, got {text!r}")
     return int(text)
+
+
+def _whole(variable: str, default: str, low: int, high: int | None = None, unit: str = "a whole number") -> int:
+    """A whole-number setting within low..high, or a ValueError naming the variable."""
+    return whole_number(os.environ.get(variable, default), variable, low, high, unit)
 
 
 def _share(variable: str, default: str) -> float:

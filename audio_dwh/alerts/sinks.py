@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 import yaml
 
 from audio_dwh.alerts.alert import Alert
+from audio_dwh.settings import whole_number
 
 TIMEOUT_SECONDS = 10
 
@@ -115,10 +116,7 @@ def _sink(entry: dict, source: str) -> Sink:
 
 
 def _port(value: object, where: str) -> int:
-    text = str(value).strip()
-    if not text.isdigit() or not 1 <= int(text) <= 65535:
-        raise ValueError(f"{where} must be a TCP port, 1-65535, got {text!r}")
-    return int(text)
+    return whole_number(value, where, 1, 65535, "a TCP port")
 
 
 def load_sinks(alerts_file: Path | None) -> list[Sink]:
