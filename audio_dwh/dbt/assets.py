@@ -137,15 +137,19 @@ def dbt_models(
     # Each test judged every day of the run: its result is recorded for each, after the days'
     # materializations it targets.
     span = days["min_date"] if len(judged) == 1 else f"{days['min_date']}..{days['max_date']}"
+    by_asset: dict[dg.AssetKey, dict[str, tuple[dg.AssetCheckResult, bool]]] = {}
     for check in checks:
         key = check.asset_key
         extra = {"judged_days": span}
         if (key, check.check_name) in failing:
             extra["failing_rows"] = dg.MetadataValue.md(failing[(key, check.check_name)])
         spec = context.assets_def.get_spec_for_check_key(dg.AssetCheckKey(key, check.check_name))
-        yield from day_evaluations(context, key, check.check_name, judged, check.with_metadata(
-            {**check.metadata, **extra}), spec.blocking)  # fmt: skip
-        yield check_output(context, key, check.check_name)
+        judged_result = check.with_metadata({**check.metadata, **extra})
+        by_asset.setdefault(key, {})[check.check_name] = (judged_result, spec.blocking)
+    for key, results in by_asset.items():
+        yield from day_evaluations(context, key, judged, results)
+        for name in results:
+            yield check_output(context, key, name)
     # What dbt built and tested is recorded above, then the step fails with one readable message.
     if not invocation.is_successful():
         log = invocation.target_path / "dbt.log"

@@ -8,7 +8,7 @@ backfill) its days would show as skipped. These evaluations name their day and i
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import date
 
 import dagster as dg
@@ -34,25 +34,26 @@ def _materialization_of(
 def day_evaluations(
     context: dg.AssetExecutionContext,
     key: dg.AssetKey,
-    name: str,
     days: Iterable[date],
-    result: dg.AssetCheckResult,
-    blocking: bool,
+    results: Mapping[str, tuple[dg.AssetCheckResult, bool]],
 ) -> Iterator[dg.AssetCheckEvaluation]:
-    """The result of check `name` of asset `key`, once for each day it judged."""
+    """The results of asset `key`'s checks (name -> result, blocking), once for each day they judged;
+    each day's materialization is looked up once for all of them."""
     for day in days:
         partition = day.isoformat()
-        yield dg.AssetCheckEvaluation(
-            asset_key=key,
-            check_name=name,
-            passed=result.passed,
-            metadata=result.metadata,
-            target_materialization_data=_materialization_of(context, key, partition),
-            severity=result.severity,
-            description=result.description,
-            blocking=blocking,
-            partition=partition,
-        )
+        target = _materialization_of(context, key, partition)
+        for name, (result, blocking) in results.items():
+            yield dg.AssetCheckEvaluation(
+                asset_key=key,
+                check_name=name,
+                passed=result.passed,
+                metadata=result.metadata,
+                target_materialization_data=target,
+                severity=result.severity,
+                description=result.description,
+                blocking=blocking,
+                partition=partition,
+            )
 
 
 def check_output(context: dg.AssetExecutionContext, key: dg.AssetKey, name: str) -> dg.Output:

@@ -141,8 +141,7 @@ def build_raw_asset(topic: Topic) -> dg.AssetsDefinition:
         # The materialization first: each day's check results then target that day's materialization.
         yield dg.MaterializeResult(metadata=range_metadata(metadata))
         for day, results in results_by_day.items():
-            for check in RAW_CHECKS:
-                yield from day_evaluations(context, key, check.name, [day], results[check.name], check.blocking)
+            yield from day_evaluations(context, key, [day], {c.name: (results[c.name], c.blocking) for c in RAW_CHECKS})
         for check in RAW_CHECKS:
             yield check_output(context, key, check.name)
 
