@@ -26,7 +26,7 @@ from audio_dwh.orchestration.run_health import end_dead_runs, process_gone, run_
 from audio_dwh_tests.conftest import free_port
 from audio_dwh_tests.test_cli import ROOT
 from audio_dwh_tests.test_reliability import checksums
-from audio_dwh_tests.test_ui import LAUNCH_RUN, LOCATION, _graphql
+from audio_dwh_tests.test_ui import LAUNCH_RUN, LOCATION, _graphql, stop_dev
 
 DAYS = ["2026-11-02", "2026-11-03", "2026-11-04"]  # a day before, the killed day, a day after
 USERS = "4000"  # enough for a kill to land inside the raw load and inside dbt
@@ -352,11 +352,7 @@ def test_a_ui_launched_run_killed_and_the_ui_killed_under_a_run_block_no_later_r
         assert checksums(home / "warehouse.duckdb") == uninterrupted[after_day]
     finally:
         instance.dispose()
-        os.killpg(server.pid, signal.SIGTERM)
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
+        stop_dev(server)
     reliability(
         what="Crash of a UI-launched run",
         tried="a daily_job run launched from the UI's API, its process and dbt SIGKILLed during dbt; then a run "

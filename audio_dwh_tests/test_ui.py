@@ -63,6 +63,15 @@ def _graphql(port: int, query: str, variables: dict | None = None) -> dict:
         return json.loads(response.read())
 
 
+def stop_dev(server: subprocess.Popen) -> None:
+    """Stop a `dagster dev` started in its own session: SIGTERM to its group, SIGKILL if it lingers."""
+    os.killpg(server.pid, signal.SIGTERM)
+    try:
+        server.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        os.killpg(server.pid, signal.SIGKILL)
+
+
 def _wait_for_backfill(port: int, backfill_id: str, home: Path) -> None:
     query = f'{{ partitionBackfillOrError(backfillId: "{backfill_id}") {{ ... on PartitionBackfill {{ status }} }} }}'
     deadline, status = time.monotonic() + 420, None
@@ -360,9 +369,5 @@ def test_dev_serves_the_assets_and_the_cli_runs_on_loopback(tmp_path: Path, reli
         browser.close()
         browser_context.stop()
         alerts.shutdown()
-        os.killpg(server.pid, signal.SIGTERM)
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
+        stop_dev(server)
         log.close()
