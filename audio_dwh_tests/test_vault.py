@@ -3,11 +3,12 @@
 Covers vault-semantics.md: duplicates inside one batch, NULL and empty keys, several sources into
 one hub, a satellite change and a non-change, reloading a day, loading day 2 before day 1, one
 batch over both days, the ghost key of a transactional link, and an effectivity change
-(free -> paid -> free).
+(free -> paid -> free) with plays on either side of each change. The four-way comparison covers
+the business vault (PIT, bridge) and every mart too.
 """
 
 import json
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 import duckdb
@@ -52,6 +53,7 @@ def _day1() -> dict[str, list[dict]]:
         _page(t + 110_000, 10, 2, "NextSong", method="PUT", **SONG),
     ]  # the same song twice: one hub row
     submit = _page(t + 230_000, 10, 4, "Submit Upgrade", method="PUT", status=307)
+    plays.append(_page(t + 240_000, 10, 6, "NextSong", level="paid", method="PUT", **SONG))  # after the upgrade
     return {
         "page_view_events": [
             _page(t, 10, 0, "Home"),
@@ -77,15 +79,17 @@ def _day2() -> dict[str, list[dict]]:
     t = D2_MS + 40_000_000
     submit = _page(t + 10_000, 20, 1, "Submit Downgrade", level="paid", method="PUT", status=307)
     renamed = {"lastName": "Smith-Jones"}
+    play = _page(t + 5_000, 20, 1, "NextSong", level="paid", method="PUT", **SONG)  # before the downgrade
     return {
         "page_view_events": [
             _page(t, 20, 0, "Home", level="paid"),
+            play,
             submit,
             _page(t + 11_000, 20, 2, "Home"),
             _page(t + 60_000, 20, 3, "Home", **renamed),
             _page(t + 90_000, 20, 4, "Home", **renamed),
         ],
-        "listen_events": [],
+        "listen_events": [{k: v for k, v in play.items() if k not in ("page", "method", "status")}],
         "status_change_events": [{k: v for k, v in submit.items() if k not in ("page", "method", "status")}],
         "auth_events": [],
     }
@@ -104,14 +108,13 @@ def _land_and_load(warehouse: Path, landing: Path, day: date, events: dict[str, 
 
 
 def _vault(warehouse: Path) -> dict[str, list[tuple]]:
+    """Every table of the raw vault, the business vault and the marts."""
     con = duckdb.connect(str(warehouse))
-    tables = [
-        t
-        for (t,) in con.execute(
-            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'vault'"
-        ).fetchall()
-    ]
-    snapshot = {t: sorted(con.execute(f"SELECT * FROM vault.{t}").fetchall(), key=repr) for t in tables}
+    tables = con.execute(
+        """SELECT table_schema, table_name FROM information_schema.tables
+           WHERE table_schema IN ('vault', 'business_vault', 'marts')"""
+    ).fetchall()
+    snapshot = {t: sorted(con.execute(f"SELECT * FROM {s}.{t}").fetchall(), key=repr) for s, t in tables}
     con.close()
     return snapshot
 
@@ -164,6 +167,26 @@ def loaded(tmp_path_factory) -> dict[str, dict[str, list[tuple]]]:
                 "play_times": rows(
                     "SELECT play_start_ts, play_end_ts, song_played_sec FROM vault.sat_song_play_details"
                 ),
+                "listeners": rows(
+                    "SELECT play_start_ts, level, gender, registration_date FROM marts.mart_song_play ORDER BY 1"
+                ),
+                "day_ends": rows(
+                    f"""SELECT u.user_id, p.as_of_ts, p.sat_user_profile_pk = '{GHOST}', p.sat_user_plan_pk = '{GHOST}',
+                               p.sat_user_profile_ldts, p.sat_user_plan_hashdiff = l.link_user_plan_pk
+                        FROM business_vault.pit_user_daily p JOIN vault.hub_user u USING (user_pk)
+                        LEFT JOIN vault.link_user_plan l USING (user_pk) ORDER BY 1, 2, 6 DESC"""
+                ),
+                "bridge": rows(
+                    """SELECT a.artist_name, s.location_state
+                       FROM business_vault.bridge_song_play b JOIN vault.hub_artist a USING (artist_pk)
+                       JOIN vault.hub_location_state s USING (location_state_pk)"""
+                ),
+                "active_users": rows("SELECT * FROM marts.mart_active_users ORDER BY 1"),
+                "kpis": rows(
+                    """SELECT activity_date, listens, daily_active_users, paid_share_of_listens, sessions
+                       FROM marts.mart_daily_kpis ORDER BY 1"""
+                ),
+                "retention": rows("SELECT * FROM marts.mart_retention"),
             }
             con.close()
     return snapshots
@@ -200,7 +223,7 @@ def test_hubs_keep_one_row_per_key_from_the_earliest_source_and_day(loaded):
     # user 1 is seen on day 1 in listens, page views and a status change: the smallest source wins
     assert rows["hub_user"] == [(1, D1, "listen_events"), (2, D1, "auth_events")]
     assert rows["hub_song"] == [("Undo", "Björk")] and rows["hub_artist"] == [("Björk",)]
-    assert rows["plays"] == [(2,)]
+    assert rows["plays"] == [(4,)]
 
 
 def test_null_and_empty_keys_name_no_entity(loaded):
@@ -224,8 +247,39 @@ def test_profile_change_is_a_new_row_and_a_non_change_is_not(loaded):
 
 def test_song_play_details_end_when_the_song_does(loaded):
     times = loaded["in_order_rows"]["play_times"]
-    assert len(times) == 2
+    assert len(times) == 4
     assert all((end - start).total_seconds() == seconds == 100.5 for start, end, seconds in times)
+
+
+def test_each_play_carries_the_plan_its_own_event_named_and_the_listeners_profile(loaded):
+    listeners = loaded["in_order_rows"]["listeners"]
+    # free, free, then paid 10 s after the upgrade; next day paid 5 s before the downgrade
+    assert [level for _, level, _, _ in listeners] == ["free", "free", "paid", "paid"]
+    assert {(gender, registered) for _, _, gender, registered in listeners} == {("F", date(2023, 11, 14))}
+
+
+def test_pit_points_at_the_rows_in_force_and_at_the_ghost_where_none_is(loaded):
+    day_ends = loaded["in_order_rows"]["day_ends"]
+    # user 2 is only ever seen in an auth event: no profile, no plan, the ghost key and 1900-01-01
+    assert [r[2:5] for r in day_ends if r[0] == 2] == [(True, True, datetime(1900, 1, 1))]
+    ends = [r for r in day_ends if r[0] == 1]
+    assert [r[1] for r in ends[::2]] == [datetime(2026, 11, 2, 23, 59, 59, 999000), datetime(2026, 11, 3, 23, 59, 59, 999000)]
+    # user 1 ends day 1 on the paid plan and day 2 on the free one: one of its two plan links matches
+    assert [r[5] for r in ends] == [True, False, True, False]
+
+
+def test_bridge_walks_from_the_play_to_its_artist_and_state(loaded):
+    assert loaded["in_order_rows"]["bridge"] == [("Björk", "MA")] * 4
+
+
+def test_rolling_marts_count_the_listeners_of_each_trailing_window(loaded):
+    rows = loaded["in_order_rows"]
+    assert rows["active_users"] == [(D1, 1, 1, 1, 1.0), (D2, 1, 1, 1, 1.0)]
+    # sessions with a page: user 1's, the guest's, the logged-out one (user 2's has only an auth event)
+    assert rows["kpis"] == [(D1, 3, 1, 1 / 3, 3), (D2, 1, 1, 1.0, 1)]
+    # user 1 registered on Tuesday 2023-11-14 (cohort week 2023-11-13); user 2 was never on the site
+    weeks = (D1 - date(2023, 11, 13)).days // 7
+    assert rows["retention"] == [(date(2023, 11, 13), weeks, date(2026, 11, 2), 1, 1, 1.0)]
 
 
 def test_failed_login_keeps_its_transaction_with_the_ghost_user(loaded):

@@ -1,4 +1,4 @@
-"""dbt models as Dagster assets: staging/<model> and vault/<model>, partitioned by day."""
+"""dbt models as Dagster assets: staging/, vault/, business_vault/ and marts/<model>, partitioned by day."""
 
 import os
 import warnings
@@ -23,7 +23,7 @@ from audio_dwh.warehouse_sql import Reader, columns_of, fetch, table
 PROJECT_METADATA_KEY = "dagster_dbt/project"
 
 # dbt folder -> Dagster layer (asset key prefix and group).
-LAYERS = {"staging": "staging", "raw_vault": "vault", "marts": "marts"}
+LAYERS = {"staging": "staging", "raw_vault": "vault", "business_vault": "business_vault", "marts": "marts"}
 
 
 class AudioDwhTranslator(DagsterDbtTranslator):

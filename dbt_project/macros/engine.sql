@@ -84,3 +84,24 @@ from (
     group by {{ key }}
 ) as firsts
 {%- endmacro %}
+
+{#- The last millisecond of a day (events carry milliseconds): a snapshot "as of the end of the day". -#}
+{% macro day_end(date_expression) -%}
+    {{ return(adapter.dispatch('day_end', 'audio_dwh')(date_expression)) }}
+{%- endmacro %}
+{% macro default__day_end(d) -%} (cast({{ d }} as timestamp) + interval 1 day - interval 1 millisecond) {%- endmacro %}
+{% macro bigquery__day_end(d) -%} timestamp_sub(timestamp_add(timestamp({{ d }}), interval 1 day), interval 1 millisecond) {%- endmacro %}
+
+{#- The Monday of a date's ISO week. -#}
+{% macro week_start(date_expression) -%}
+    {{ return(adapter.dispatch('week_start', 'audio_dwh')(date_expression)) }}
+{%- endmacro %}
+{% macro default__week_start(d) -%} cast(date_trunc('week', {{ d }}) as date) {%- endmacro %}
+{% macro bigquery__week_start(d) -%} date_trunc({{ d }}, isoweek) {%- endmacro %}
+
+{#- A date n days later (earlier when n < 0), still a date. -#}
+{% macro add_days(date_expression, n) -%}
+    {{ return(adapter.dispatch('add_days', 'audio_dwh')(date_expression, n)) }}
+{%- endmacro %}
+{% macro default__add_days(d, n) -%} cast({{ d }} + ({{ n }}) as date) {%- endmacro %}
+{% macro bigquery__add_days(d, n) -%} date_add({{ d }}, interval ({{ n }}) day) {%- endmacro %}

@@ -18,15 +18,19 @@
     {{ return([days[0] | string, days[1] | string]) }}
 {%- endmacro %}
 
-{#- A filter keeping the rows whose column falls in the run's days. The days are read when the SQL is
-    compiled to run, not while dbt parses (execute is false then): a file that reads the environment
-    at parse time is parsed again, with its YAML and tests, whenever the days change (~2 s a run). -#}
-{% macro load_window(column='partition_date') -%}
+{#- A filter keeping the rows whose column falls in the run's days, widened by days_before and
+    days_after (a rolling mart reads the days before its own and rebuilds the days after). The days
+    are read when the SQL is compiled to run, not while dbt parses (execute is false then): a file
+    that reads the environment at parse time is parsed again, with its YAML and tests, whenever the
+    days change (~2 s a run). -#}
+{% macro load_window(column='partition_date', days_before=0, days_after=0) -%}
     {%- set days = audio_dwh.load_window_days() if execute else none -%}
     {%- if days is none -%}
         true
     {%- else -%}
-        {{ column }} between cast('{{ days[0] }}' as date) and cast('{{ days[1] }}' as date)
+        {%- set first = modules.datetime.date.fromisoformat(days[0]) - modules.datetime.timedelta(days=days_before) -%}
+        {%- set last = modules.datetime.date.fromisoformat(days[1]) + modules.datetime.timedelta(days=days_after) -%}
+        {{ column }} between cast('{{ first.isoformat() }}' as date) and cast('{{ last.isoformat() }}' as date)
     {%- endif -%}
 {%- endmacro %}
 

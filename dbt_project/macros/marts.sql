@@ -27,3 +27,40 @@
         delete from {{ this }} where {{ audio_dwh.load_window(date_column) }}
     {%- endif -%}
 {%- endmacro %}
+
+{#- The satellite rows a user PIT row points at: joins giving `plan` (level) and `profile` (first and
+    last name, gender, registration_ts); NULL where the PIT holds the ghost. -#}
+{% macro user_pit_joins(pit) -%}
+left join {{ ref('sat_user_plan') }} as plan_period
+    on plan_period.user_pk = {{ pit }}.sat_user_plan_pk
+    and plan_period.effective_from_ts = {{ pit }}.sat_user_plan_ldts
+    and plan_period.link_user_plan_pk = {{ pit }}.sat_user_plan_hashdiff
+left join {{ ref('hub_plan') }} as plan on plan.plan_pk = plan_period.plan_pk
+left join {{ ref('sat_user_profile') }} as profile
+    on profile.user_pk = {{ pit }}.sat_user_profile_pk
+    and profile.effective_from_ts = {{ pit }}.sat_user_profile_ldts
+    and profile.user_hashdiff = {{ pit }}.sat_user_profile_hashdiff
+{%- endmacro %}
+
+{#- Marts whose rows depend on other days than their own (a trailing window, a cohort): the model's
+    query returns exactly the rows a run changes, and those replace the stored rows of the same key
+    (DuckDB delete+insert, BigQuery merge). Partitioned by date_column on BigQuery. -#}
+{% macro recomputed_mart_config(date_column, unique_key, cluster_by=none) -%}
+    {%- if target.type == 'bigquery' -%}
+        {{ config(
+            materialized='incremental',
+            incremental_strategy='merge',
+            unique_key=unique_key,
+            partition_by={'field': date_column, 'data_type': 'date', 'granularity': 'day'},
+            cluster_by=cluster_by,
+            meta={'day_column': date_column},
+        ) }}
+    {%- else -%}
+        {{ config(
+            materialized='incremental',
+            incremental_strategy='delete+insert',
+            unique_key=unique_key,
+            meta={'day_column': date_column},
+        ) }}
+    {%- endif -%}
+{%- endmacro %}

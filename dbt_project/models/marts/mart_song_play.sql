@@ -1,37 +1,49 @@
 {{ mart_config('play_start_date', cluster_by=['user_id', 'song_name', 'location_city'], require_partition_filter=true) }}
 
-{#- One row per song play, wide: the play, its song and artist, and the device and place it came from. #}
+{#- One row per song play, wide: the play, its song and artist, the device and place it came from
+    (bridge_song_play), and the listener as they were at the instant of the play (pit_user_play). #}
 with plays as (
     select
-        song_play.song_play_pk,
-        song_play.user_id,
-        details.play_start_ts,
+        bridge.*,
         details.play_end_ts,
         details.song_played_sec,
-        cast(details.play_start_ts as date) as play_start_date
-    from {{ ref('hub_song_play') }} as song_play
-    inner join {{ ref('sat_song_play_details') }} as details on details.song_play_pk = song_play.song_play_pk
-    where {{ load_window('cast(details.play_start_ts as date)') }}
-    qualify row_number() over (partition by details.song_play_pk order by details.effective_from_ts desc) = 1
+        cast(bridge.play_start_ts as date) as play_start_date
+    from {{ ref('bridge_song_play') }} as bridge
+    inner join {{ ref('sat_song_play_details') }} as details on details.song_play_pk = bridge.song_play_pk
+    where {{ load_window('cast(bridge.play_start_ts as date)') }}
+    {#- the play's own facts: the latest of its details (eventsim sends each play once) #}
+    qualify row_number() over (
+        partition by details.song_play_pk order by details.effective_from_ts desc, details.song_play_hashdiff desc
+    ) = 1
+),
+
+listeners as (
+    select * from {{ ref('pit_user_play') }} where {{ load_window('cast(as_of_ts as date)') }}
 )
 
 select
     plays.song_play_pk,
-    plays.user_id,
+    song_play.user_id,
     plays.song_played_sec,
     plays.play_start_ts,
     plays.play_end_ts,
     plays.play_start_date,
     song.song_name,
-    song.artist_name as song_artist,
+    artist.artist_name as song_artist,
     agent.user_agent,
     city.location_city,
     city.location_state,
     geo.location_latitude,
-    geo.location_longitude
+    geo.location_longitude,
+    plan.level,
+    profile.gender,
+    cast(profile.registration_ts as date) as registration_date
 from plays
-inner join {{ ref('link_song_play_context') }} as context on context.song_play_pk = plays.song_play_pk
-inner join {{ ref('hub_song') }} as song on song.song_pk = context.song_pk
-left join {{ ref('hub_user_agent') }} as agent on agent.user_agent_pk = context.user_agent_pk
-left join {{ ref('hub_location_city') }} as city on city.location_city_pk = context.location_city_pk
-left join {{ ref('hub_location_geo') }} as geo on geo.location_geo_pk = context.location_geo_pk
+inner join {{ ref('hub_song_play') }} as song_play on song_play.song_play_pk = plays.song_play_pk
+inner join {{ ref('hub_song') }} as song on song.song_pk = plays.song_pk
+inner join {{ ref('hub_artist') }} as artist on artist.artist_pk = plays.artist_pk
+left join {{ ref('hub_user_agent') }} as agent on agent.user_agent_pk = plays.user_agent_pk
+left join {{ ref('hub_location_city') }} as city on city.location_city_pk = plays.location_city_pk
+left join {{ ref('hub_location_geo') }} as geo on geo.location_geo_pk = plays.location_geo_pk
+left join listeners as pit on pit.user_pk = plays.user_pk and pit.as_of_ts = plays.play_start_ts
+{{ user_pit_joins('pit') }}

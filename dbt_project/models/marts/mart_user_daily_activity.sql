@@ -1,6 +1,7 @@
 {{ mart_config('activity_date') }}
 
-{#- Per day and logged-in user: sessions, plays, listening seconds, and the plan at the end of the day. #}
+{#- Per day and logged-in user seen on the site: sessions, plays, listening seconds, and the plan,
+    gender and registration date the user's profile had at the end of the day (pit_user_daily). #}
 with sessions as (
     select
         cast(clicks.click_ts as date) as activity_date,
@@ -17,29 +18,36 @@ plays as (
         load order): rounded to those decimals it is the same whatever the order. -#}
     select play_start_date as activity_date, user_id, count(*) as plays, round(sum(song_played_sec), 5) as listening_sec
     from {{ ref('mart_song_play') }}
-    where {{ load_window('play_start_date') }}
+    where user_id is not null and {{ load_window('play_start_date') }}
     group by 1, 2
 ),
 
-levels as (
-    select sessions.activity_date, sessions.user_id, plan.level
+users_by_day as (
+    select
+        coalesce(sessions.activity_date, plays.activity_date) as activity_date,
+        coalesce(sessions.user_id, plays.user_id) as user_id,
+        coalesce(sessions.sessions, 0) as sessions,
+        coalesce(plays.plays, 0) as plays,
+        coalesce(plays.listening_sec, 0) as listening_sec
     from sessions
-    inner join {{ ref('hub_user') }} as users on users.user_id = sessions.user_id
-    inner join {{ ref('sat_user_plan_periods') }} as periods
-        on periods.user_pk = users.user_pk
-        and periods.effective_from_ts < cast({{ dbt.dateadd('day', 1, 'sessions.activity_date') }} as timestamp)
-        and (periods.effective_to_ts is null
-             or periods.effective_to_ts >= cast({{ dbt.dateadd('day', 1, 'sessions.activity_date') }} as timestamp))
-    inner join {{ ref('hub_plan') }} as plan on plan.plan_pk = periods.plan_pk
+    full outer join plays on plays.activity_date = sessions.activity_date and plays.user_id = sessions.user_id
+),
+
+day_ends as (
+    select * from {{ ref('pit_user_daily') }} where {{ load_window('cast(as_of_ts as date)') }}
 )
 
 select
-    sessions.activity_date,
-    sessions.user_id,
-    sessions.sessions,
-    coalesce(plays.plays, 0) as plays,
-    coalesce(plays.listening_sec, 0) as listening_sec,
-    levels.level
-from sessions
-left join plays on plays.activity_date = sessions.activity_date and plays.user_id = sessions.user_id
-left join levels on levels.activity_date = sessions.activity_date and levels.user_id = sessions.user_id
+    users_by_day.activity_date,
+    users_by_day.user_id,
+    users_by_day.sessions,
+    users_by_day.plays,
+    users_by_day.listening_sec,
+    plan.level,
+    profile.gender,
+    cast(profile.registration_ts as date) as registration_date
+from users_by_day
+inner join {{ ref('hub_user') }} as users on users.user_id = users_by_day.user_id
+left join day_ends as pit
+    on pit.user_pk = users.user_pk and cast(pit.as_of_ts as date) = users_by_day.activity_date
+{{ user_pit_joins('pit') }}
