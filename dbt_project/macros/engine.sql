@@ -97,7 +97,8 @@ from (
     {{ return(adapter.dispatch('week_start', 'audio_dwh')(date_expression)) }}
 {%- endmacro %}
 {% macro default__week_start(d) -%} cast(date_trunc('week', {{ d }}) as date) {%- endmacro %}
-{% macro bigquery__week_start(d) -%} date_trunc({{ d }}, isoweek) {%- endmacro %}
+{#- date_trunc(d, isoweek) in BigQuery, written with dayofweek (Sunday = 1) so the emulator runs it too. -#}
+{% macro bigquery__week_start(d) -%} date_sub({{ d }}, interval mod(extract(dayofweek from {{ d }}) + 5, 7) day) {%- endmacro %}
 
 {#- A date n days later (earlier when n < 0), still a date. -#}
 {% macro add_days(date_expression, n) -%}
