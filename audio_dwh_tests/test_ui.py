@@ -234,7 +234,7 @@ def _what_the_ui_shows_per_day(page, port: int, home: Path, raw_days: list[str],
     ).fetchall()
     con.close()
     shown = text[text.index("Column name") :]
-    assert len(columns) == 13 and all(re.search(rf"\b{name}\s+{data_type}\b", shown) for name, data_type in columns)
+    assert len(columns) == 16 and all(re.search(rf"\b{name}\s+{data_type}\b", shown) for name, data_type in columns)
     assert "unserializable" not in text
 
     # The alert the failed day raised (from the daemon `make dev` started) links to this UI's port.

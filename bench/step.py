@@ -59,7 +59,21 @@ def dagster(home: str, landing: str, first: str, last: str, layer: str) -> dict:
         "import_seconds": imported - started,
         "checks": len(evaluations),
         "checks_failed": sorted({e.check_name for e in evaluations if not e.passed}),
+        "node_seconds": _node_seconds(result),
     }
+
+
+def _node_seconds(result) -> dict[str, float]:
+    """dbt's own time per asset, its model and its tests (dagster-dbt's "Execution Duration"), by asset key."""
+    materializations = [e.materialization for e in result.get_asset_materialization_events()]
+    recorded = [(m.asset_key, m.metadata) for m in materializations]
+    recorded += [(e.asset_key, e.metadata) for e in result.get_asset_check_evaluations()]
+    seconds: dict[str, float] = {}
+    for key, metadata in recorded:
+        if "Execution Duration" in metadata:
+            name = key.to_user_string()
+            seconds[name] = seconds.get(name, 0.0) + metadata["Execution Duration"].value
+    return seconds
 
 
 def floor(landing: str, day: str, database: str) -> dict:
