@@ -36,6 +36,8 @@ from pathlib import Path
 
 import psutil
 
+from audio_dwh.events.contract import TOPICS
+from audio_dwh.events.landing import day_folder
 from bench.measure import Measured, run
 
 RESULTS = Path(__file__).parent / "results"
@@ -146,6 +148,9 @@ def main() -> None:
         simulated_30 = _step(env, "simulate", landing, day_30, day_30, args.users)
 
         print(f"bench: {len(empty_days)} empty days end to end (audio-dwh run), the first makes the tables", flush=True)
+        for day in empty_days:  # landed with no events: every topic's day folder, empty
+            for topic in TOPICS:
+                day_folder(landing, topic, day).mkdir(parents=True, exist_ok=True)
         audio_dwh = Path(sys.executable).with_name("audio-dwh")
         first_empty, *empty = (
             run(
