@@ -1,9 +1,10 @@
 {{ config(meta={'day_column': 'cast(play_start_ts as date)'}) }}
 
 {#- A song play with everything it names: its session, listener, song, artist, device and place. The
-    listener is part of the play's business key, so its hub key is the hash hub_user holds. -#}
+    listener is part of the play's business key, so its hub key is the hash hub_user holds; the user
+    id itself is carried too, so the mart need not read hub_song_play (every play ever) again. -#}
 {{ bridge(source_model='hub_song_play', src_pk='song_play_pk',
-          src_columns={'user_pk': audio_dwh.hash('user_id'),
+          src_columns={'user_id': 'user_id', 'user_pk': audio_dwh.hash('user_id'),
                        'play_start_ts': audio_dwh.epoch_ms_to_timestamp('event_ts_ms')},
           bridge_walk={
               'play_context': {'link_table': 'link_song_play_context', 'link_pk': 'link_song_play_context_pk',

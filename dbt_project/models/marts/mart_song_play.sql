@@ -23,7 +23,7 @@ listeners as (
 
 select
     plays.song_play_pk,
-    song_play.user_id,
+    plays.user_id,
     plays.song_played_sec,
     plays.play_start_ts,
     plays.play_end_ts,
@@ -39,7 +39,6 @@ select
     profile.gender,
     cast(profile.registration_ts as date) as registration_date
 from plays
-inner join {{ ref('hub_song_play') }} as song_play on song_play.song_play_pk = plays.song_play_pk
 inner join {{ ref('hub_song') }} as song on song.song_pk = plays.song_pk
 inner join {{ ref('hub_artist') }} as artist on artist.artist_pk = plays.artist_pk
 left join {{ ref('hub_user_agent') }} as agent on agent.user_agent_pk = plays.user_agent_pk
