@@ -8,7 +8,7 @@ export AUDIO_DWH_HOME ?= $(CURDIR)/data
 # deployment test starts Debian's PostgreSQL server.
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: run test dev bench reliability lint clean
+.PHONY: run test dev dashboard bench reliability lint clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -60,6 +60,11 @@ reliability: $(VENV)/.installed-dev debian-packages
 PORT ?= 3000
 dev: $(VENV)/.installed
 	$(BIN)/audio-dwh dev --port $(PORT)
+
+## dashboard: the dashboard on 127.0.0.1:$(DASHBOARD_PORT) (default 8501) over the marts `make run` published
+DASHBOARD_PORT ?= 8501
+dashboard: $(VENV)/.installed
+	$(BIN)/audio-dwh dashboard --port $(DASHBOARD_PORT)
 
 $(VENV)/.installed-bench: $(VENV)/.installed
 	$(BIN)/pip install --quiet -e ".[bench]"

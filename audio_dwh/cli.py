@@ -288,6 +288,18 @@ def cmd_dev(args: argparse.Namespace) -> int:
     return 0  # not reached
 
 
+def cmd_dashboard(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    app = Path(__file__).with_name("dashboard") / "app.py"
+    # Streamlit's own options: local only, no browser opened, no usage statistics sent anywhere.
+    command = [sys.executable, "-m", "streamlit", "run", str(app), "--server.address", "127.0.0.1",
+               "--server.port", str(args.port), "--server.headless", "true", "--browser.gatherUsageStats", "false",
+               "--global.developmentMode", "false", "--client.toolbarMode", "viewer"]  # fmt: skip
+    print(f"Dashboard of {settings.home} on http://127.0.0.1:{args.port}", flush=True)
+    os.execv(command[0], command)
+    return 0  # not reached
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="audio-dwh", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -341,6 +353,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="port of the UI on 127.0.0.1 (default: 3000); alert links follow it unless AUDIO_DWH_UI_URL is set",
     )
     p.set_defaults(func=cmd_dev)
+
+    p = sub.add_parser("dashboard", help="open the dashboard (every loaded day, any range) on 127.0.0.1")
+    p.add_argument("--port", type=_port, default=8501, help="port of the dashboard on 127.0.0.1 (default: 8501)")
+    p.set_defaults(func=cmd_dashboard)
     return parser
 
 

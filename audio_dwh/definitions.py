@@ -3,7 +3,7 @@
 import dagster as dg
 
 from audio_dwh.alerts.sensor import alert_sensor
-from audio_dwh.dashboard.assets import daily_dashboard
+from audio_dwh.dashboard.assets import dashboard_assets
 from audio_dwh.dbt.assets import dbt_models
 from audio_dwh.events.assets import eventsim_events
 from audio_dwh.orchestration.jobs import DAILY_JOB, daily_job
@@ -16,13 +16,15 @@ from audio_dwh.settings import load_settings
 
 __all__ = ["DAILY_JOB", "defs"]
 
+settings = load_settings()
+
 defs = dg.Definitions(
-    assets=[eventsim_events, *raw_assets, dbt_models, daily_dashboard],
+    assets=[eventsim_events, *raw_assets, dbt_models, *dashboard_assets(settings)],
     asset_checks=freshness_checks,
     jobs=[daily_job],
     schedules=[daily_schedule],
     sensors=[landing_sensor, freshness_checks_sensor, alert_sensor],
-    resources=build_resources(load_settings()),
+    resources=build_resources(settings),
     # One process per run, its steps in order: the DuckDB writers take turns through the "duckdb"
     # pool anyway, and a subprocess per step costs seconds of imports on a small machine (a one-day
     # landing + raw run: ~100 s multiprocess, mostly waiting, against a few seconds in process).

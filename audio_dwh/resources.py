@@ -79,10 +79,13 @@ class LazyGCSResource(GCSResource):
         return self
 
 
-class ReportFolderResource(dg.ConfigurableResource):
-    """Where the daily HTML reports are written."""
+class DashboardResource(dg.ConfigurableResource):
+    """Where the daily HTML reports and the dashboard's serving copy of the marts are written, and
+    where the dashboard answers."""
 
-    folder: str
+    reports: str
+    serving: str
+    url: str
 
 
 class EventSourceResource(dg.ConfigurableResource):
@@ -119,8 +122,10 @@ def build_resources(settings: Settings) -> dict[str, dg.ConfigurableResource]:
         "warehouse": WarehouseResource(database=str(settings.warehouse), target=settings.target),
         "bigquery": LazyBigQueryResource(project=settings.bq_project, location=settings.bq_location),
         "gcs": LazyGCSResource(project=settings.bq_project),
+        "dashboard": DashboardResource(
+            reports=str(settings.reports), serving=str(settings.serving), url=settings.dashboard_url
+        ),
         # The venv's dbt, whether or not the venv is on PATH (make runs .venv/bin/audio-dwh directly).
-        "reports": ReportFolderResource(folder=str(settings.reports)),
         "dbt": DbtCli(project_dir=dbt_project, dbt_executable=str(Path(sys.executable).with_name("dbt"))),
         "event_source": EventSourceResource(
             landing=str(settings.landing),

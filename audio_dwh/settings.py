@@ -26,6 +26,7 @@ class Settings:
     schedule_hour: int = 2
     freshness_deadline_hour: int = 6
     ui_base_url: str = "http://127.0.0.1:3000"
+    dashboard_url: str = "http://127.0.0.1:8501"
     alerts_file: Path | None = None
     target: str = "duckdb"
     bq_project: str = "audio-dwh"
@@ -40,6 +41,11 @@ class Settings:
     @property
     def reports(self) -> Path:
         return self.home / "reports"
+
+    @property
+    def serving(self) -> Path:
+        """The serving copy of the marts the dashboard reads (DuckDB target)."""
+        return self.home / "serving"
 
     @property
     def dagster_home(self) -> Path:
@@ -73,6 +79,7 @@ def load_settings() -> Settings:
             "AUDIO_DWH_FRESHNESS_DEADLINE_HOUR", "6", low=0, high=23, unit="an hour of the day (UTC)"
         ),
         ui_base_url=os.environ.get("AUDIO_DWH_UI_URL", "http://127.0.0.1:3000").rstrip("/"),
+        dashboard_url=os.environ.get("AUDIO_DWH_DASHBOARD_URL", "http://127.0.0.1:8501").rstrip("/"),
         alerts_file=Path(os.environ["AUDIO_DWH_ALERTS_FILE"]) if os.environ.get("AUDIO_DWH_ALERTS_FILE") else None,
         target=target,
         bq_project=os.environ.get("AUDIO_DWH_BQ_PROJECT", "audio-dwh"),

@@ -1,110 +1,289 @@
-"""The daily dashboard: materialized through Dagster, then opened in a real browser over HTTP."""
+"""The dashboard as people meet it: after a real multi-day `audio-dwh run`, `audio-dwh dashboard` in a
+real browser (network beyond 127.0.0.1 blocked and asserted unused), its numbers against SQL over the
+marts; it keeps answering while a run holds the warehouse; the day's report opens from file://."""
 
-import functools
-import http.server
-import threading
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import time
+import urllib.request
+from datetime import date, timedelta
 from pathlib import Path
 
-import dagster as dg
 import duckdb
 import pytest
-from playwright.sync_api import sync_playwright
+from playwright.sync_api import Page, sync_playwright
 
-from audio_dwh.dashboard.assets import daily_dashboard
-from audio_dwh.dbt.assets import dbt_models
-from audio_dwh.events.assets import eventsim_events
-from audio_dwh.raw.assets import raw_assets
-from audio_dwh.resources import build_resources
-from audio_dwh_tests.conftest import make_settings
+from audio_dwh.dashboard.figures import HEADLINE_LABELS
+from audio_dwh.dashboard.serving import NotPublishedError, open_serving_copy, publish, served_marts
+from audio_dwh_tests.conftest import free_port
+from audio_dwh_tests.test_cli import audio_dwh
+from audio_dwh_tests.test_ui import BROWSER_FLAGS, stop_dev
 
-DAY = "2026-11-03"
-CHROMIUM = "/usr/bin/chromium"
+ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = Path(__file__).parent / "artifacts"
+FIRST, LAST = date(2026, 11, 1), date(2026, 11, 10)
 
 
 @pytest.fixture(scope="module")
-def dashboard(tmp_path_factory):
-    settings = make_settings(tmp_path_factory.mktemp("dashboard"))
-    result = dg.materialize(
-        [eventsim_events, *raw_assets, dbt_models, daily_dashboard],
-        partition_key=DAY,
-        resources=build_resources(settings),
-        instance=dg.DagsterInstance.ephemeral(),
-    )
-    assert result.success
-    (event,) = [e for e in result.get_asset_materialization_events() if e.asset_key.path[0] == "reports"]
-    return settings, event.materialization.metadata
+def home(tmp_path_factory) -> Path:
+    """Ten days through the command people run (one backfill run, as the UI's backfill makes)."""
+    home = tmp_path_factory.mktemp("dashboard")
+    done = audio_dwh(home, "run", "--start", FIRST.isoformat(), "--end", LAST.isoformat(), "--one-run",
+                     "--users", "400")  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    return home
 
 
-def test_the_asset_writes_the_day_and_an_index_and_reports_headlines(dashboard):
-    settings, metadata = dashboard
-    page = settings.reports / f"{DAY}.html"
-    assert metadata["path"].value == str(page) and page.is_file()
-    assert f'href="{DAY}.html"' in (settings.reports / "index.html").read_text()
-    assert "listens**" in metadata["headline"].value and metadata["total_listens"].value > 0
-    text = page.read_text()
-    assert "http://" not in text.replace("http://www.w3.org", "") and "https://" not in text, "self-contained"
-    assert "<svg" in text and "Ã" not in text
+@pytest.fixture(scope="module")
+def dashboard(home):
+    """`audio-dwh dashboard` on a free port, until the module's tests are done."""
+    port = free_port()
+    env = {**os.environ, "AUDIO_DWH_HOME": str(home)}
+    log = open(home / "dashboard.log", "w")
+    server = subprocess.Popen(
+        [sys.executable, "-m", "audio_dwh.cli", "dashboard", "--port", str(port)],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as answer:
+                if answer.status == 200:
+                    break
+        except OSError:
+            time.sleep(0.5)
+    else:
+        stop_dev(server)
+        pytest.fail((home / "dashboard.log").read_text()[-3000:])
+    yield url
+    stop_dev(server)
 
 
-def test_the_page_in_a_browser_shows_the_marts_numbers(dashboard):
-    settings, _ = dashboard
-    con = duckdb.connect(str(settings.warehouse))
-    total, users, songs = con.execute(
-        """SELECT count(*), count(DISTINCT user_id), count(DISTINCT concat(song_name, '||', song_artist))
-           FROM marts.mart_song_play WHERE play_start_date = ?""",
-        [DAY],
+@pytest.fixture(scope="module")
+def browser():
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=BROWSER_FLAGS)
+        yield chromium
+        chromium.close()
+
+
+class Visit:
+    """A page whose requests beyond 127.0.0.1 are refused and recorded, and whose console errors are kept."""
+
+    def __init__(self, browser, height: int = 2600):
+        self.page: Page = browser.new_page(viewport={"width": 1600, "height": height})
+        self.outside: list[str] = []
+        self.errors: list[str] = []
+        self.page.on("console", lambda message: message.type == "error" and self.errors.append(message.text))
+        self.page.on("pageerror", lambda error: self.errors.append(str(error)))
+        self.page.route("**/*", self._route)
+
+    def _route(self, route) -> None:
+        url = route.request.url
+        if re.match(r"^(https?|wss?)://127\.0\.0\.1[:/]", url) or url.startswith(("file:", "data:", "blob:")):
+            route.continue_()
+        else:
+            self.outside.append(url)
+            route.abort()
+
+    def close(self) -> None:
+        self.page.close()
+        assert self.outside == [], f"requests beyond 127.0.0.1: {self.outside}"
+        assert self.errors == [], f"console errors: {self.errors}"
+
+
+def _marts_sql(home: Path, start: date, end: date) -> dict:
+    """The headline numbers and the top rows of a range, by SQL of this test's own over the warehouse."""
+    con = duckdb.connect(str(home / "warehouse.duckdb"), read_only=True)
+    days = [start, end]
+    listens, hours, users, paid = con.execute(
+        """SELECT count(*), sum(song_played_sec) / 3600, count(DISTINCT user_id), avg((level = 'paid')::int)
+           FROM marts.mart_song_play WHERE play_start_date BETWEEN ? AND ?""",
+        days,
     ).fetchall()[0]
-    top = con.execute(
-        """SELECT rank, song_name, song_artist, uniq_users, plays FROM marts.mart_song_play_top_10_songs
-           WHERE play_date = ? ORDER BY rank""",
-        [DAY],
+    (registrations,) = con.execute(
+        "SELECT count(DISTINCT user_id) FROM marts.mart_user_daily_activity WHERE registration_date BETWEEN ? AND ?",
+        days,
+    ).fetchall()[0]
+    upgrades, cancellations = con.execute(
+        "SELECT sum(upgrades), sum(cancellations) FROM marts.mart_plan_changes WHERE change_date BETWEEN ? AND ?",
+        days,
+    ).fetchall()[0]
+    songs = con.execute(
+        """SELECT song_name, song_artist, count(DISTINCT user_id) AS u, count(*) AS n FROM marts.mart_song_play
+           WHERE play_start_date BETWEEN ? AND ? GROUP BY 1, 2 ORDER BY u DESC, n DESC, 1, 2 LIMIT 3""",
+        days,
     ).fetchall()
-    hourly = dict(
-        con.execute(
-            "SELECT play_hour, plays FROM marts.mart_song_play_hourly_metrics WHERE play_date = ?", [DAY]
-        ).fetchall()
-    )
+    artists = con.execute(
+        """SELECT song_artist, count(DISTINCT user_id) AS u, count(*) AS n FROM marts.mart_song_play
+           WHERE play_start_date BETWEEN ? AND ? GROUP BY 1 ORDER BY u DESC, n DESC, 1 LIMIT 3""",
+        days,
+    ).fetchall()
     con.close()
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(settings.reports))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return {
+        "headline": {
+            "Listens": f"{listens:,}",
+            "Listening hours": f"{hours:,.1f}",
+            "Active users": f"{users:,}",
+            "New registrations": f"{registrations:,}",
+            "Paid share of listens": f"{paid:.1%}",
+            "Upgrades": f"{upgrades:,}",
+            "Cancellations": f"{cancellations:,}",
+        },
+        "songs": [[s, a, f"{u:,}", f"{n:,}"] for s, a, u, n in songs],
+        "artists": [[a, f"{u:,}", f"{n:,}"] for a, u, n in artists],
+    }
+
+
+def _wait_for_range(page: Page, start: date, end: date) -> None:
+    """Until the script's run for this range has finished drawing."""
+    caption = f"{start:%a %d %b %Y} – {end:%a %d %b %Y}"
+    page.get_by_text(caption, exact=False).wait_for(timeout=60_000)
+    page.wait_for_function("!document.querySelector('[data-testid=\"stStatusWidget\"] *')", timeout=60_000)
+    page.wait_for_function(
+        "[...document.querySelectorAll('[data-testid=\"stVegaLiteChart\"]')].length >= 9 && "
+        "[...document.querySelectorAll('[data-testid=\"stVegaLiteChart\"]')]"
+        ".every(c => c.querySelector('canvas, svg'))",
+        timeout=60_000,
+    )
+
+
+def _shown(page: Page) -> dict:
+    metrics = page.locator('.st-key-headline [data-testid="stMetric"]')
+    headline = {
+        metrics.nth(i).locator('[data-testid="stMetricLabel"]').inner_text().strip(): metrics.nth(i)
+        .locator('[data-testid="stMetricValue"]')
+        .inner_text()
+        .strip()
+        for i in range(metrics.count())
+    }
+
+    def rows(key: str) -> list[list[str]]:
+        body = page.locator(f".st-key-{key} table tbody tr")
+        return [[c.strip() for c in body.nth(i).locator("td").all_inner_texts()] for i in range(min(3, body.count()))]
+
+    return {"headline": headline, "songs": rows("top-songs"), "artists": rows("top-artists")}
+
+
+@pytest.mark.parametrize(
+    ("preset", "days"),
+    [("A day", 1), ("7 days", 7), ("All", None)],
+)
+def test_every_headline_number_and_top_row_equals_sql_over_the_marts(home, dashboard, browser, preset, days):
+    visit = Visit(browser)
+    page = visit.page
+    page.goto(dashboard)
+    _wait_for_range(page, LAST - timedelta(days=6), LAST)  # the default: the last 7 loaded days
+    page.locator('[data-testid="stRadio"]').first.get_by_text(preset, exact=True).click()
+    start = FIRST if days is None else LAST - timedelta(days=days - 1)
+    _wait_for_range(page, start, LAST)
+    shown, expected = _shown(page), _marts_sql(home, start, LAST)
+    assert list(shown["headline"]) == list(HEADLINE_LABELS.values())
+    assert shown == expected
+    drawn = page.eval_on_selector_all(
+        '[data-testid="stVegaLiteChart"]', "charts => charts.map(c => c.querySelector('canvas, svg')?.clientWidth || 0)"
+    )
+    assert len(drawn) >= 9 and min(drawn) > 100, drawn  # the map, trends, hourly, splits, funnel, retention
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"dashboard-{preset.replace(' ', '-').lower()}.png"), full_page=True)
+    visit.close()
+
+
+def test_the_plan_filter_changes_the_listening_figures(home, dashboard, browser):
+    visit = Visit(browser)
+    page = visit.page
+    page.goto(dashboard)
+    _wait_for_range(page, LAST - timedelta(days=6), LAST)
+    page.locator('[data-testid="stRadio"]').nth(1).get_by_text("paid", exact=True).click()
+    page.wait_for_timeout(500)
+    _wait_for_range(page, LAST - timedelta(days=6), LAST)
+    con = duckdb.connect(str(home / "warehouse.duckdb"), read_only=True)
+    (paid_listens,) = con.execute(
+        "SELECT count(*) FROM marts.mart_song_play WHERE level = 'paid' AND play_start_date BETWEEN ? AND ?",
+        [LAST - timedelta(days=6), LAST],
+    ).fetchall()[0]
+    con.close()
+    first_value = "document.querySelector('[data-testid=\"stMetricValue\"]').innerText.trim()"
+    page.wait_for_function(f"{first_value} === '{paid_listens:,}'", timeout=30_000)
+    visit.close()
+
+
+def test_it_keeps_answering_with_the_last_published_data_while_a_run_writes(home, dashboard, browser):
+    expected = _marts_sql(home, LAST - timedelta(days=6), LAST)
+    writer = duckdb.connect(str(home / "warehouse.duckdb"))  # what a run holds: the file's write lock
     try:
-        with sync_playwright() as p:
-            browser = p.chromium.launch(
-                executable_path=CHROMIUM,
-                args=[
-                    "--no-sandbox",
-                    "--disable-gpu",
-                    "--disable-background-networking",
-                    "--disable-component-update",
-                    "--disable-sync",
-                    "--no-first-run",
-                ],  # fmt: skip
-            )
-            page = browser.new_page(viewport={"width": 1200, "height": 1400})
-            page.goto(f"http://127.0.0.1:{server.server_address[1]}/index.html")
-            page.click(f"text={DAY}")
-            assert page.text_content("#report-day") == DAY
-            assert int(page.text_content("#total-listens")) == total
-            assert int(page.text_content("#unique-users")) == users
-            assert int(page.text_content("#unique-songs")) == songs
-            assert page.text_content("#top-song") == top[0][1] and page.text_content("#top-artist") == top[0][2]
-            assert int(page.text_content("#top-song-users")) == top[0][3]
-            assert int(page.text_content("#top-song-listens")) == top[0][4]
-            rows = page.query_selector_all("#top-songs tbody tr")
-            assert [
-                (int(r.get_attribute("data-rank")), int(r.query_selector(".plays").text_content())) for r in rows
-            ] == [(rank, plays) for rank, _, _, _, plays in top]
-            bars = {
-                int(b.get_attribute("data-hour")): int(b.get_attribute("data-listens"))
-                for b in page.query_selector_all(".bar")
-            }
-            assert bars == {h: hourly.get(h, 0) for h in range(24)}
-            assert page.is_visible("#share-donut") and page.is_visible("#hourly-chart")
-            ARTIFACTS.mkdir(exist_ok=True)
-            page.screenshot(path=str(ARTIFACTS / f"dashboard-{DAY}.png"), full_page=True)
-            browser.close()
+        reader = f"import duckdb; duckdb.connect({str(home / 'warehouse.duckdb')!r}, read_only=True)"
+        blocked = subprocess.run([sys.executable, "-c", reader], capture_output=True, text=True)
+        assert blocked.returncode != 0 and "lock" in blocked.stderr.lower()  # the warehouse itself is locked
+        visit = Visit(browser)
+        visit.page.goto(dashboard)
+        _wait_for_range(visit.page, LAST - timedelta(days=6), LAST)
+        assert _shown(visit.page) == expected
+        visit.close()
     finally:
-        server.shutdown()
-    assert (ARTIFACTS / f"dashboard-{DAY}.png").stat().st_size > 10_000
+        writer.close()
+
+
+def test_the_serving_copy_equals_the_marts_and_keeps_two_versions(home):
+    serving = home / "serving"
+    con = open_serving_copy(serving)
+    con.execute(f"ATTACH '{home / 'warehouse.duckdb'}' AS warehouse (READ_ONLY)")
+    for mart in served_marts():
+        copy, original = f"marts.{mart.name}", f"warehouse.marts.{mart.name}"
+        for a, b in ((copy, original), (original, copy)):
+            assert con.execute(f"SELECT count(*) FROM (SELECT * FROM {a} EXCEPT ALL SELECT * FROM {b})").fetchall() == [
+                (0,)
+            ], mart.name
+        files = sorted(p.name for p in (serving / "current" / mart.name).iterdir())
+        if mart.by_day:
+            assert files == [f"{FIRST + timedelta(days=n)}.parquet" for n in range(10)]
+        else:
+            assert files == ["all.parquet"]
+    con.close()
+    assert len(list((serving / "versions").iterdir())) <= 2
+
+
+def test_a_publication_killed_midway_leaves_the_last_version_served(tmp_path):
+    """A build folder a killed run left is never served and is cleared by the next publication."""
+    warehouse = duckdb.connect(str(tmp_path / "w.duckdb"))
+    warehouse.execute("CREATE SCHEMA marts")
+    warehouse.execute("CREATE TABLE marts.mart_song_play AS SELECT DATE '2026-11-01' AS play_start_date, 1 AS n")
+    marts = [m for m in served_marts() if m.name == "mart_song_play"]
+    with pytest.raises(NotPublishedError, match="make run"):
+        open_serving_copy(tmp_path / "serving")
+    first = publish(warehouse, tmp_path / "serving", marts, [date(2026, 11, 1)])
+    stale = tmp_path / "serving" / "versions" / ".build-killed"
+    (stale / "mart_song_play").mkdir(parents=True)
+    assert open_serving_copy(tmp_path / "serving").execute("SELECT n FROM marts.mart_song_play").fetchall() == [(1,)]
+    warehouse.execute("INSERT INTO marts.mart_song_play VALUES (DATE '2026-11-02', 2)")
+    second = publish(warehouse, tmp_path / "serving", marts, [date(2026, 11, 2)])
+    assert not stale.exists() and first.exists() and second != first
+    served = open_serving_copy(tmp_path / "serving")
+    assert served.execute("SELECT n FROM marts.mart_song_play ORDER BY n").fetchall() == [(1,), (2,)]
+
+
+def test_the_days_report_opens_offline_from_file_and_draws_every_chart(home, browser):
+    report = home / "reports" / f"{LAST}.html"
+    assert f'href="{LAST}.html"' in (home / "reports" / "index.html").read_text()
+    assert not re.search(r"<(script|link|img)[^>]+(src|href)=\"https?:", report.read_text()), "self-contained"
+    visit = Visit(browser, height=1800)
+    page = visit.page
+    page.goto(report.as_uri())
+    page.wait_for_function("document.querySelectorAll('.chart canvas, .chart svg').length >= 5", timeout=30_000)
+    expected = _marts_sql(home, LAST, LAST)
+    tiles = {
+        page.locator(f'[data-figure="{name}"] .label').inner_text(): page.locator(
+            f'[data-figure="{name}"] .value'
+        ).inner_text()
+        for name in HEADLINE_LABELS
+    }
+    assert tiles == expected["headline"]
+    first_song = page.locator("#top-songs tbody tr").first.locator("td").all_inner_texts()
+    assert first_song[1:] == expected["songs"][0]
+    page.screenshot(path=str(ARTIFACTS / f"report-{LAST}.png"), full_page=True)
+    visit.close()

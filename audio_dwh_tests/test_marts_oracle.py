@@ -17,6 +17,7 @@ import duckdb
 import pandas as pd
 import pytest
 
+from audio_dwh.dashboard import figures as dashboard
 from audio_dwh.dashboard.report import fetch_day
 from audio_dwh.events.classic import import_classic
 from audio_dwh.events.contract import TOPICS
@@ -251,26 +252,49 @@ def test_aggregate_marts_match_for_every_day(warehouse_and_oracle, sql, oracle):
     assert _normalise(_query(warehouse, sql)) == _normalise(oracle(plays))
 
 
-def test_dashboard_headline_numbers_match_for_every_day(warehouse_and_oracle):
+def test_dashboard_figures_match_for_every_day(warehouse_and_oracle):
+    """The daily report's (and the dashboard's one-day) figures, against the oracle's plays."""
     warehouse, plays, days = warehouse_and_oracle
     con = duckdb.connect(str(warehouse))
     checked = 0
     for day in days:
         report = fetch_day(con, day)
         today = plays[plays["play_date"] == day]
-        assert report.total_listens == len(today)
-        assert report.unique_users == today["user_id"].nunique()
-        assert report.unique_songs == (today["song_name"] + "||" + today["song_artist"]).nunique()
-        assert [listens for _, listens, _ in report.hourly] == [
-            int((today["play_start_ts"].dt.hour == h).sum()) for h in range(24)
-        ]
+        assert report.headline.listens == len(today)
+        assert report.headline.active_users == today["user_id"].nunique()
+        hourly = dashboard.hourly_profile(con, dashboard.Period(day, day))
+        assert hourly["listens"].tolist() == [int((today["play_start_ts"].dt.hour == h).sum()) for h in range(24)]
         if len(today):
-            top = oracle_top10(today)[0]
-            assert (report.most_popular.song, report.most_popular.artist) == (top[2], top[3])
-            assert (report.most_popular.uniq_users, report.most_popular.plays) == (top[4], top[5])
+            top = oracle_top10(today)[:10]
+            assert [tuple(row) for row in report.top_songs.itertuples(index=False)] == [tuple(t[2:]) for t in top]
             checked += 1
     con.close()
     assert checked >= 3
+
+
+def _oracle_top(plays: pd.DataFrame, keys: list[str]) -> list[list]:
+    """The most listened keys (by unique listeners, then listens, then name), as the dashboard ranks them."""
+    ranked = (
+        plays.groupby(keys)
+        .agg(listeners=("user_id", "nunique"), listens=("user_id", "size"))
+        .reset_index()
+        .sort_values(["listeners", "listens", *keys], ascending=[False, False] + [True] * len(keys))
+    )
+    return ranked.head(dashboard.TOP_N).values.tolist()
+
+
+@pytest.mark.parametrize("plan", dashboard.PLANS)
+def test_dashboard_range_figures_count_distinct_over_the_range(warehouse_and_oracle, plan):
+    """Over every loaded day at once: unique users and listeners counted over the range, not summed."""
+    warehouse, plays, days = warehouse_and_oracle
+    chosen = plays if plan == "all" else plays[plays["level"] == plan]
+    period = dashboard.Period(min(days), max(days))
+    con = duckdb.connect(str(warehouse))
+    headline = dashboard.headline(con, period, plan)
+    assert (headline.listens, headline.active_users) == (len(chosen), chosen["user_id"].nunique())
+    assert dashboard.top_songs(con, period, plan).values.tolist() == _oracle_top(chosen, ["song_name", "song_artist"])
+    assert dashboard.top_artists(con, period, plan).values.tolist() == _oracle_top(chosen, ["song_artist"])
+    con.close()
 
 
 def test_double_encoded_artists_arrive_repaired(warehouse_and_oracle):

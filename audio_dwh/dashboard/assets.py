@@ -1,4 +1,5 @@
-"""reports/daily_dashboard: the day's HTML report, from the marts."""
+"""The dashboard's assets: serving/marts (the copy of the marts the dashboard reads) and
+reports/daily_dashboard (the day's shareable HTML report)."""
 
 from pathlib import Path
 from typing import Any
@@ -7,51 +8,91 @@ import dagster as dg
 from dagster_gcp import BigQueryResource
 
 from audio_dwh.dashboard.report import DayReport, fetch_day, write_report
+from audio_dwh.dashboard.serving import publish, served_marts
 from audio_dwh.partitions import daily_partitions, range_backfill, range_metadata, run_days
-from audio_dwh.resources import ReportFolderResource, WarehouseResource
+from audio_dwh.resources import DashboardResource, WarehouseResource
+from audio_dwh.settings import Settings
 
-MARTS = ["mart_song_play", "mart_song_play_hourly_metrics", "mart_song_play_top_10_songs"]
+MART_KEYS = [dg.AssetKey(["marts", mart.name]) for mart in served_marts()]
+
+
+@dg.asset(
+    key=["serving", "marts"],
+    deps=MART_KEYS,
+    partitions_def=daily_partitions,
+    group_name="dashboard",
+    kinds={"duckdb", "parquet"},
+    pool="duckdb",
+    backfill_policy=range_backfill,
+    description=(
+        "Every mart as Parquet ($AUDIO_DWH_HOME/serving/current/<mart>/), published as a new version after "
+        "each run: the dashboard reads it, so reading never meets the run's lock on warehouse.duckdb. Marts "
+        "rebuilt day by day are a file per day (the run's days rewritten); the others a file each, whole."
+    ),
+)
+def serving_marts(
+    context: dg.AssetExecutionContext, warehouse: WarehouseResource, dashboard: DashboardResource
+) -> dg.MaterializeResult:
+    days = run_days(context)
+    with warehouse.get_connection() as con:
+        version = publish(con, Path(dashboard.serving), served_marts(), days)
+    files = sorted(version.rglob("*.parquet"))
+    return dg.MaterializeResult(
+        metadata={
+            "version": dg.MetadataValue.path(str(version)),
+            "files": len(files),
+            "bytes": sum(f.stat().st_size for f in files),
+            "dashboard": dg.MetadataValue.url(dashboard.url),
+        }
+    )
 
 
 @dg.asset(
     key=["reports", "daily_dashboard"],
-    deps=[dg.AssetKey(["marts", m]) for m in MARTS],
+    deps=MART_KEYS,
     partitions_def=daily_partitions,
     group_name="dashboard",
     kinds={"python", "html"},
     pool="duckdb",
     backfill_policy=range_backfill,
     description=(
-        "The day's dashboard as one self-contained HTML page ($AUDIO_DWH_HOME/reports/YYYY-MM-DD.html, "
-        "plus index.html): total listens, unique songs and users, the most popular song, listens and "
-        "unique users per hour, and the top-10 songs with each one's share."
+        "The day's report as one self-contained HTML page ($AUDIO_DWH_HOME/reports/YYYY-MM-DD.html, plus "
+        "index.html): the dashboard's headline numbers for the day against the day before, top songs and "
+        "artists, listens by hour, by state, plan and gender, and page views. The live dashboard, over any "
+        "range: `make dashboard` (its link is in this asset's metadata)."
     ),
 )
 def daily_dashboard(
     context: dg.AssetExecutionContext,
     warehouse: WarehouseResource,
     bigquery: BigQueryResource,
-    reports: ReportFolderResource,
+    dashboard: DashboardResource,
 ) -> dg.MaterializeResult:
     with warehouse.reader(bigquery) as reader:
         reports_by_day = {day: fetch_day(reader, day) for day in run_days(context)}
-    return dg.MaterializeResult(
-        metadata=range_metadata({day: _publish(Path(reports.folder), report) for day, report in reports_by_day.items()})
-    )
+    folder = Path(dashboard.reports)
+    metadata = range_metadata({day: _publish(folder, report) for day, report in reports_by_day.items()})
+    return dg.MaterializeResult(metadata={**metadata, "dashboard": dg.MetadataValue.url(dashboard.url)})
 
 
 def _publish(folder: Path, report: DayReport) -> dict[str, Any]:
     page = write_report(folder, report)
     top = report.most_popular
-    headline = (
-        f"**{report.total_listens:,} listens** · {report.unique_songs:,} unique songs · "
-        f"{report.unique_users:,} unique users  \n"
-        + (f"Most popular: **{top.song}** by {top.artist} ({top.uniq_users} users, {top.plays} listens)" if top else "")
+    figures = report.headline
+    headline = f"**{figures.listens:,} listens** · {figures.active_users:,} active users  \n" + (
+        f"Most popular: **{top.song}** by {top.artist} ({top.listeners} listeners, {top.listens} listens)"
+        if top is not None
+        else ""
     )
     return {
         "path": dg.MetadataValue.path(str(page)),
         "headline": dg.MetadataValue.md(headline),
-        "total_listens": report.total_listens,
-        "unique_songs": report.unique_songs,
-        "unique_users": report.unique_users,
+        "total_listens": figures.listens,
+        "active_users": figures.active_users,
+        "listening_hours": round(figures.listening_hours, 1),
     }
+
+
+def dashboard_assets(settings: Settings) -> list[dg.AssetsDefinition]:
+    """The report, and on the DuckDB target the serving copy (on BigQuery the dashboard reads the marts there)."""
+    return [daily_dashboard, serving_marts] if settings.target == "duckdb" else [daily_dashboard]

@@ -1,0 +1,136 @@
+"""The serving copy: the marts as Parquet files, published after each run, that the dashboard reads.
+
+DuckDB lets one process at a time open its file for writing and no other process open it meanwhile,
+so a dashboard reading warehouse.duckdb would fail whenever a run writes. Instead each run publishes
+the marts into a new version folder (the days it rebuilt written afresh, every other file hard-linked
+from the version before), then points `current` at it with one atomic rename. A reader resolves
+`current` once per query and so sees one whole version: the last published, while a run writes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import duckdb
+from google.cloud import bigquery
+
+from audio_dwh.dbt.project import dbt_project, prepare_manifest
+from audio_dwh.settings import Settings
+from audio_dwh.sql import quote, sql_string
+from audio_dwh.warehouse_sql import Reader
+
+CURRENT = "current"
+VERSIONS = "versions"
+WHOLE = "all.parquet"  # the one file of a mart published whole
+
+
+class NotPublishedError(RuntimeError):
+    """No run has published the marts yet."""
+
+
+@dataclass(frozen=True)
+class ServedMart:
+    name: str
+    day_column: str
+    by_day: bool  # one file per day (the mart rebuilds whole days), else one file for the whole mart
+
+
+def served_marts(manifest_path: Path | None = None) -> list[ServedMart]:
+    """Every mart of the dbt project and how it is published, from the manifest: marts rebuilt day by
+    day (mart_config) get a file per day; marts whose runs change rows of other days (recomputed_mart_config,
+    keyed by unique_key) are published whole."""
+    manifest = json.loads((manifest_path or prepare_manifest(dbt_project)).read_text())
+    marts = [
+        node for node in manifest["nodes"].values() if node["resource_type"] == "model" and node["fqn"][1] == "marts"
+    ]
+    return sorted(
+        (
+            ServedMart(node["name"], node["config"]["meta"]["day_column"], by_day=not node["config"].get("unique_key"))
+            for node in marts
+        ),
+        key=lambda mart: mart.name,
+    )
+
+
+def publish(con: duckdb.DuckDBPyConnection, folder: Path, marts: Iterable[ServedMart], days: list[date]) -> Path:
+    """Publish `days` of the marts (read through `con`, the warehouse) as the new current version of
+    the serving copy in `folder`; returns the version's folder."""
+    folder = folder.resolve()
+    versions = folder / VERSIONS
+    versions.mkdir(parents=True, exist_ok=True)
+    previous = current_version(folder)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
+    build = versions / f".build-{stamp}-{uuid.uuid4().hex[:8]}"
+    build.mkdir()
+    for mart in marts:
+        target = build / mart.name
+        target.mkdir()
+        if previous is not None and (previous / mart.name).is_dir() and mart.by_day:
+            for old in (previous / mart.name).iterdir():
+                os.link(old, target / old.name)
+        source = f"marts.{quote(mart.name)}"
+        if mart.by_day:
+            for day in days:
+                _copy(con, f"SELECT * FROM {source} WHERE {quote(mart.day_column)} = DATE '{day.isoformat()}'",
+                      target / f"{day.isoformat()}.parquet")  # fmt: skip
+        else:
+            _copy(con, f"SELECT * FROM {source}", target / WHOLE)
+    version = versions / stamp
+    build.rename(version)
+    link = folder / f".{CURRENT}-{uuid.uuid4().hex[:8]}"
+    link.symlink_to(Path(VERSIONS) / stamp)
+    link.replace(folder / CURRENT)  # atomic: a reader sees the old version or the new one
+    _remove_old_versions(folder, keep={version, previous})
+    return version
+
+
+def _copy(con: duckdb.DuckDBPyConnection, query: str, path: Path) -> None:
+    con.execute(f"COPY ({query}) TO {sql_string(str(path))} (FORMAT parquet, COMPRESSION zstd)")
+
+
+def current_version(folder: Path) -> Path | None:
+    """The folder of the version `current` points at, or None before the first publication."""
+    link = folder / CURRENT
+    return link.resolve() if link.is_symlink() else None
+
+
+def _remove_old_versions(folder: Path, keep: set[Path | None]) -> None:
+    """Drop every version but the new and the one before it (a query that started on it keeps its
+    files), and any build a killed run left behind."""
+    for path in (folder / VERSIONS).iterdir():
+        if path.resolve() not in keep:
+            shutil.rmtree(path, ignore_errors=True)
+    for path in folder.glob(f".{CURRENT}-*"):
+        path.unlink(missing_ok=True)
+
+
+def open_serving_copy(folder: Path) -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB connection whose schema `marts` holds a view per mart over the current
+    version's files, so the dashboard's SQL reads the copy as it would read the warehouse."""
+    version = current_version(folder)
+    if version is None or not version.is_dir():
+        raise NotPublishedError(
+            f"no serving copy in {folder}: the dashboard reads the marts a run publishes there; run the "
+            "daily job first (make run), or materialize serving/marts for the loaded days in the UI"
+        )
+    con = duckdb.connect()
+    con.execute("CREATE SCHEMA marts")
+    for mart in sorted(p for p in version.iterdir() if p.is_dir()):
+        files = sql_string(str(mart / "*.parquet"))
+        con.execute(f"CREATE VIEW marts.{quote(mart.name)} AS SELECT * FROM read_parquet({files})")
+    return con
+
+
+def dashboard_reader(settings: Settings) -> Reader:
+    """What the dashboard reads: the serving copy on the DuckDB target, the marts themselves on BigQuery
+    (many readers at once, no writer's lock)."""
+    if settings.target == "bigquery":
+        return bigquery.Client(project=settings.bq_project, location=settings.bq_location)
+    return open_serving_copy(settings.serving)
