@@ -66,12 +66,12 @@ DASHBOARD_PORT ?= 8501
 dashboard: $(VENV)/.installed
 	$(BIN)/audio-dwh dashboard --port $(DASHBOARD_PORT)
 
-$(VENV)/.installed-bench: $(VENV)/.installed
+$(VENV)/.installed-bench: $(VENV)/.installed-dev
 	$(BIN)/pip install --quiet -e ".[bench]"
 	touch $@
 
 ## bench: performance figures, written to bench/results/ (ARGS="--users N" to scale)
-bench: $(VENV)/.installed-bench
+bench: $(VENV)/.installed-bench debian-packages
 	$(BIN)/python -m bench.run $(ARGS)
 
 lint: $(VENV)/.installed-dev

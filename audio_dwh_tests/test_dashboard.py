@@ -4,12 +4,9 @@ marts; it keeps answering while a run holds the warehouse; the day's report open
 
 from __future__ import annotations
 
-import os
 import re
 import subprocess
 import sys
-import time
-import urllib.request
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -19,9 +16,9 @@ from playwright.sync_api import Page, sync_playwright
 
 from audio_dwh.dashboard.figures import HEADLINE_LABELS
 from audio_dwh.dashboard.serving import NotPublishedError, open_serving_copy, publish, served_marts
-from audio_dwh_tests.conftest import free_port
+from audio_dwh_tests.dashboard_page import CHARTS, Visit, running_dashboard, wait_for_range
 from audio_dwh_tests.test_cli import audio_dwh
-from audio_dwh_tests.test_ui import BROWSER_FLAGS, stop_dev
+from audio_dwh_tests.test_ui import BROWSER_FLAGS
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = Path(__file__).parent / "artifacts"
@@ -41,27 +38,8 @@ def home(tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def dashboard(home):
     """`audio-dwh dashboard` on a free port, until the module's tests are done."""
-    port = free_port()
-    env = {**os.environ, "AUDIO_DWH_HOME": str(home)}
-    log = open(home / "dashboard.log", "w")
-    server = subprocess.Popen(
-        [sys.executable, "-m", "audio_dwh.cli", "dashboard", "--port", str(port)],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-    )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as answer:
-                if answer.status == 200:
-                    break
-        except OSError:
-            time.sleep(0.5)
-    else:
-        stop_dev(server)
-        pytest.fail((home / "dashboard.log").read_text()[-3000:])
-    yield url
-    stop_dev(server)
+    with running_dashboard(home) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -70,31 +48,6 @@ def browser():
         chromium = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=BROWSER_FLAGS)
         yield chromium
         chromium.close()
-
-
-class Visit:
-    """A page whose requests beyond 127.0.0.1 are refused and recorded, and whose console errors are kept."""
-
-    def __init__(self, browser, height: int = 2600):
-        self.page: Page = browser.new_page(viewport={"width": 1600, "height": height})
-        self.outside: list[str] = []
-        self.errors: list[str] = []
-        self.page.on("console", lambda message: message.type == "error" and self.errors.append(message.text))
-        self.page.on("pageerror", lambda error: self.errors.append(str(error)))
-        self.page.route("**/*", self._route)
-
-    def _route(self, route) -> None:
-        url = route.request.url
-        if re.match(r"^(https?|wss?)://127\.0\.0\.1[:/]", url) or url.startswith(("file:", "data:", "blob:")):
-            route.continue_()
-        else:
-            self.outside.append(url)
-            route.abort()
-
-    def close(self) -> None:
-        self.page.close()
-        assert self.outside == [], f"requests beyond 127.0.0.1: {self.outside}"
-        assert self.errors == [], f"console errors: {self.errors}"
 
 
 def _marts_sql(home: Path, start: date, end: date) -> dict:
@@ -140,19 +93,6 @@ def _marts_sql(home: Path, start: date, end: date) -> dict:
     }
 
 
-def _wait_for_range(page: Page, start: date, end: date) -> None:
-    """Until the script's run for this range has finished drawing."""
-    caption = f"{start:%a %d %b %Y} – {end:%a %d %b %Y}"
-    page.get_by_text(caption, exact=False).wait_for(timeout=60_000)
-    page.wait_for_function("!document.querySelector('[data-testid=\"stStatusWidget\"] *')", timeout=60_000)
-    page.wait_for_function(
-        "[...document.querySelectorAll('[data-testid=\"stVegaLiteChart\"]')].length >= 9 && "
-        "[...document.querySelectorAll('[data-testid=\"stVegaLiteChart\"]')]"
-        ".every(c => c.querySelector('canvas, svg'))",
-        timeout=60_000,
-    )
-
-
 def _shown(page: Page) -> dict:
     metrics = page.locator('.st-key-headline [data-testid="stMetric"]')
     headline = {
@@ -178,17 +118,17 @@ def test_every_headline_number_and_top_row_equals_sql_over_the_marts(home, dashb
     visit = Visit(browser)
     page = visit.page
     page.goto(dashboard)
-    _wait_for_range(page, LAST - timedelta(days=6), LAST)  # the default: the last 7 loaded days
+    wait_for_range(page, LAST - timedelta(days=6), LAST)  # the default: the last 7 loaded days
     page.locator('[data-testid="stRadio"]').first.get_by_text(preset, exact=True).click()
     start = FIRST if days is None else LAST - timedelta(days=days - 1)
-    _wait_for_range(page, start, LAST)
+    wait_for_range(page, start, LAST)
     shown, expected = _shown(page), _marts_sql(home, start, LAST)
     assert list(shown["headline"]) == list(HEADLINE_LABELS.values())
     assert shown == expected
     drawn = page.eval_on_selector_all(
         '[data-testid="stVegaLiteChart"]', "charts => charts.map(c => c.querySelector('canvas, svg')?.clientWidth || 0)"
     )
-    assert len(drawn) >= 9 and min(drawn) > 100, drawn  # the map, trends, hourly, splits, funnel, retention
+    assert len(drawn) >= CHARTS and min(drawn) > 100, drawn  # the map, trends, hourly, splits, funnel, retention
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"dashboard-{preset.replace(' ', '-').lower()}.png"), full_page=True)
     visit.close()
@@ -198,10 +138,10 @@ def test_the_plan_filter_changes_the_listening_figures(home, dashboard, browser)
     visit = Visit(browser)
     page = visit.page
     page.goto(dashboard)
-    _wait_for_range(page, LAST - timedelta(days=6), LAST)
+    wait_for_range(page, LAST - timedelta(days=6), LAST)
     page.locator('[data-testid="stRadio"]').nth(1).get_by_text("paid", exact=True).click()
     page.wait_for_timeout(500)
-    _wait_for_range(page, LAST - timedelta(days=6), LAST)
+    wait_for_range(page, LAST - timedelta(days=6), LAST)
     con = duckdb.connect(str(home / "warehouse.duckdb"), read_only=True)
     (paid_listens,) = con.execute(
         "SELECT count(*) FROM marts.mart_song_play WHERE level = 'paid' AND play_start_date BETWEEN ? AND ?",
@@ -222,7 +162,7 @@ def test_it_keeps_answering_with_the_last_published_data_while_a_run_writes(home
         assert blocked.returncode != 0 and "lock" in blocked.stderr.lower()  # the warehouse itself is locked
         visit = Visit(browser)
         visit.page.goto(dashboard)
-        _wait_for_range(visit.page, LAST - timedelta(days=6), LAST)
+        wait_for_range(visit.page, LAST - timedelta(days=6), LAST)
         assert _shown(visit.page) == expected
         visit.close()
     finally:

@@ -11,7 +11,11 @@ Steps, each a child process timed from here, with its peak memory (RSS of its wh
      `dbt build` on a copy of the warehouse taken between the two (the orchestration overhead);
   4. the floor: bench/floor.sql, one hand-written DuckDB script doing the same work on the same files;
   5. days 2-29 through Dagster as one range run each layer, then day 30 like day 1: does a day get
-     slower as history grows? (compared per event, since the two days differ a little in size).
+     slower as history grows? (compared per event, since the two days differ a little in size);
+  6. the dashboard over the 30 days (bench/dashboard.py): from a click on a range to the page drawn.
+
+Each day's dashboard assets (the serving copy's publication, the day's report) are timed apart from
+the pipeline, which the floor's work matches (raw -> vault -> marts).
 
 This machine's speed drifts within minutes, so steps 3-4 run as --repeats attempts in turn, each on
 the warehouse as it was before the day, and so does day 30; each figure is its best attempt (noise
@@ -38,6 +42,7 @@ import psutil
 
 from audio_dwh.events.contract import TOPICS
 from audio_dwh.events.landing import day_folder
+from bench import dashboard
 from bench.measure import Measured, run
 
 RESULTS = Path(__file__).parent / "results"
@@ -59,7 +64,8 @@ def _dagster_day(env: dict[str, str], home: Path, landing: Path, day: date, copy
     if copy_to:
         shutil.copy(home / "warehouse.duckdb", copy_to)
     dbt = _step(env, "dagster", home, landing, day, day, "dbt")
-    return {"raw": raw, "dbt": dbt}
+    dashboard = _step(env, "dagster", home, landing, day, day, "dashboard")
+    return {"raw": raw, "dbt": dbt, "dashboard": dashboard}
 
 
 def _plain_dbt(env: dict[str, str], warehouse: Path, day: date, target: Path) -> Measured:
@@ -176,14 +182,18 @@ def main() -> None:
         print(f"bench: days {history[0]}..{history[1]} as one range run, then day 30", flush=True)
         _step(env, "dagster", home, landing, history[0], history[1], "raw")
         _step(env, "dagster", home, landing, history[0], history[1], "dbt")
+        _step(env, "dagster", home, landing, history[0], history[1], "dashboard")
         day30 = _attempts(args.repeats, home, work, lambda: _dagster_day(env, home, landing, day_30))
+
+        print("bench: the dashboard over the 30 days, a range change at a time", flush=True)
+        answers = dashboard.measure(home, DAY_1, day_30)
 
     events_1, events_30 = simulated.report["events"], simulated_30.report["events"]
     pipeline_1 = min(_pipeline_seconds(d) for d in day1)
     pipeline_30 = min(_pipeline_seconds(d) for d in day30)
     floor = _best(day1, "floor")
     simulated_rates = [s.report["events"] / s.report["seconds"] for s in (simulated, simulated_30)]
-    steps = [d[step] for d in day1 + day30 for step in ("raw", "dbt")]
+    steps = [d[step] for d in day1 + day30 for step in ("raw", "dbt", "dashboard")]
     # Day 1 only: day 30 follows history at a tenth of its size, which the volume check rightly flags.
     day1_checks_failed = {check for d in day1 for step in ("raw", "dbt") for check in d[step].report["checks_failed"]}
     results = {
@@ -209,6 +219,9 @@ def main() -> None:
         "day30_over_day1": round((pipeline_30 / events_30) / (pipeline_1 / events_1), 2),
         **{f"day1_{name}": value for name, value in _dbt_parts(day1).items()},
         **{f"day30_{name}": value for name, value in _dbt_parts(day30).items()},
+        "day1_dashboard_assets_seconds": round(_best(day1, "dashboard"), 2),
+        "day30_dashboard_assets_seconds": round(_best(day30, "dashboard"), 2),
+        **answers,
         "empty_day_seconds": round(min(e.seconds for e in empty), 2),
         "empty_day_seconds_each": [round(e.seconds, 2) for e in empty],
         "first_empty_day_seconds": round(first_empty.seconds, 2),
@@ -228,6 +241,7 @@ TARGETS = {
     "peak_rss_mib": ("<=", 2048),
     "simulator_events_per_s": (">=", EVENTSIM_EVENTS_PER_S),
     "empty_day_seconds": ("<", 20),
+    "range_change_median_seconds": ("<", 1.0),
 }
 
 

@@ -2,7 +2,7 @@
 Each prints a JSON object with its own figures as its last line.
 
     python -m bench.step simulate LANDING FIRST_DAY LAST_DAY USERS
-    python -m bench.step dagster HOME LANDING FIRST_DAY LAST_DAY raw|dbt
+    python -m bench.step dagster HOME LANDING FIRST_DAY LAST_DAY raw|dbt|dashboard
     python -m bench.step floor LANDING DAY DATABASE
 """
 
@@ -33,11 +33,13 @@ def simulate(landing: str, first: str, last: str, users: str) -> dict:
 
 def dagster(home: str, landing: str, first: str, last: str, layer: str) -> dict:
     """Materialize one layer for a day range, in one run, as the daily job does: the raw layer
-    (landing inventory + the four raw loads and their checks) or the dbt models (build + tests)."""
+    (landing inventory + the four raw loads and their checks), the dbt models (build + tests), or the
+    dashboard's assets (the serving copy's publication and the day's report)."""
     os.environ.update(AUDIO_DWH_HOME=home, AUDIO_DWH_LANDING=landing, AUDIO_DWH_SOURCE="files")
     started = time.perf_counter()
     import dagster as dg
 
+    from audio_dwh.dashboard.assets import daily_dashboard, serving_marts
     from audio_dwh.dbt.assets import dbt_models
     from audio_dwh.events.assets import eventsim_events
     from audio_dwh.partitions import range_tags
@@ -46,7 +48,8 @@ def dagster(home: str, landing: str, first: str, last: str, layer: str) -> dict:
     from audio_dwh.settings import load_settings
 
     imported = time.perf_counter()
-    assets = {"raw": [eventsim_events, *raw_assets], "dbt": [dbt_models]}[layer]
+    layers = {"raw": [eventsim_events, *raw_assets], "dbt": [dbt_models], "dashboard": [serving_marts, daily_dashboard]}
+    assets = layers[layer]
     result = dg.materialize(
         assets,
         resources=build_resources(load_settings()),

@@ -13,22 +13,25 @@ from audio_dwh.partitions import daily_partitions, range_backfill, range_metadat
 from audio_dwh.resources import DashboardResource, WarehouseResource
 from audio_dwh.settings import Settings
 
-MART_KEYS = [dg.AssetKey(["marts", mart.name]) for mart in served_marts()]
+# Both follow every mart, day by day, and read or write DuckDB files: one at a time (the duckdb pool).
+AFTER_THE_MARTS: dict[str, Any] = {
+    "deps": [dg.AssetKey(["marts", mart.name]) for mart in served_marts()],
+    "partitions_def": daily_partitions,
+    "group_name": "dashboard",
+    "pool": "duckdb",
+    "backfill_policy": range_backfill,
+}
 
 
 @dg.asset(
     key=["serving", "marts"],
-    deps=MART_KEYS,
-    partitions_def=daily_partitions,
-    group_name="dashboard",
     kinds={"duckdb", "parquet"},
-    pool="duckdb",
-    backfill_policy=range_backfill,
     description=(
         "Every mart as Parquet ($AUDIO_DWH_HOME/serving/current/<mart>/), published as a new version after "
         "each run: the dashboard reads it, so reading never meets the run's lock on warehouse.duckdb. Marts "
         "rebuilt day by day are a file per day (the run's days rewritten); the others a file each, whole."
     ),
+    **AFTER_THE_MARTS,
 )
 def serving_marts(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource, dashboard: DashboardResource
@@ -49,18 +52,14 @@ def serving_marts(
 
 @dg.asset(
     key=["reports", "daily_dashboard"],
-    deps=MART_KEYS,
-    partitions_def=daily_partitions,
-    group_name="dashboard",
     kinds={"python", "html"},
-    pool="duckdb",
-    backfill_policy=range_backfill,
     description=(
         "The day's report as one self-contained HTML page ($AUDIO_DWH_HOME/reports/YYYY-MM-DD.html, plus "
         "index.html): the dashboard's headline numbers for the day against the day before, top songs and "
         "artists, listens by hour, by state, plan and gender, and page views. The live dashboard, over any "
         "range: `make dashboard` (its link is in this asset's metadata)."
     ),
+    **AFTER_THE_MARTS,
 )
 def daily_dashboard(
     context: dg.AssetExecutionContext,
