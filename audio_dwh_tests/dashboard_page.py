@@ -79,8 +79,12 @@ class Visit:
 def wait_for_range(page: Page, start: date, end: date) -> None:
     """Until the script's run for this range has finished drawing."""
     caption = f"{start:%a %d %b %Y} – {end:%a %d %b %Y}"
-    page.get_by_text(caption, exact=False).wait_for(timeout=60_000)
-    page.wait_for_function("!document.querySelector('[data-testid=\"stStatusWidget\"] *')", timeout=60_000)
+    page.get_by_text(caption, exact=False).wait_for(timeout=60_000)  # this range's run has begun
+    # Until it ends, Streamlit keeps the previous run's elements on the page, marked stale.
+    page.wait_for_function(
+        '!document.querySelector(\'[data-stale="true"], [data-testid="stStatusWidgetRunningIcon"]\')',
+        timeout=60_000,
+    )
     page.wait_for_function(
         f"[...document.querySelectorAll('[data-testid=\"stVegaLiteChart\"]')].length >= {CHARTS} && "
         "[...document.querySelectorAll('[data-testid=\"stVegaLiteChart\"]')]"

@@ -58,13 +58,13 @@ def uninterrupted(tmp_path_factory) -> dict[str, dict]:
         states[day] = checksums(home / "warehouse.duckdb")
         if day == DAYS[0]:
             states["home"] = tmp_path_factory.mktemp("after_the_first_day") / "home"
-            shutil.copytree(home, states["home"])
+            shutil.copytree(home, states["home"], symlinks=True)
     return states
 
 
 def _home_after_the_first_day(uninterrupted: dict, tmp_path: Path) -> Path:
     home = tmp_path / "home"
-    shutil.copytree(uninterrupted["home"], home)
+    shutil.copytree(uninterrupted["home"], home, symlinks=True)
     return home
 
 

@@ -5,6 +5,7 @@ marts; it keeps answering while a run holds the warehouse; the day's report open
 from __future__ import annotations
 
 import re
+import shutil
 import subprocess
 import sys
 from datetime import date, timedelta
@@ -205,6 +206,28 @@ def test_a_publication_killed_midway_leaves_the_last_version_served(tmp_path):
     assert not stale.exists() and first.exists() and second != first
     served = open_serving_copy(tmp_path / "serving")
     assert served.execute("SELECT n FROM marts.mart_song_play ORDER BY n").fetchall() == [(1,), (2,)]
+
+
+def test_a_day_published_again_leaves_the_version_before_it_as_it_was(tmp_path):
+    """Days a run rebuilt are written as new files, never through the hard links the old version shares;
+    a home copied with its links followed (`cp -r`) publishes on."""
+    warehouse = duckdb.connect(str(tmp_path / "w.duckdb"))
+    warehouse.execute("CREATE SCHEMA marts")
+    warehouse.execute("CREATE TABLE marts.mart_song_play AS SELECT DATE '2026-11-01' AS play_start_date, 1 AS n")
+    marts = [m for m in served_marts() if m.name == "mart_song_play"]
+    first = publish(warehouse, tmp_path / "serving", marts, [date(2026, 11, 1)])
+    warehouse.execute("UPDATE marts.mart_song_play SET n = 2")
+    second = publish(warehouse, tmp_path / "serving", marts, [date(2026, 11, 1)])
+    day = Path("mart_song_play") / "2026-11-01.parquet"
+    assert duckdb.sql(f"SELECT n FROM '{first / day}'").fetchall() == [(1,)]
+    assert duckdb.sql(f"SELECT n FROM '{second / day}'").fetchall() == [(2,)]
+
+    copied = tmp_path / "copied"
+    shutil.copytree(tmp_path / "serving", copied)  # `current` becomes a folder of its own
+    warehouse.execute("INSERT INTO marts.mart_song_play VALUES (DATE '2026-11-02', 3)")
+    publish(warehouse, copied, marts, [date(2026, 11, 2)])
+    served = open_serving_copy(copied)
+    assert served.execute("SELECT n FROM marts.mart_song_play ORDER BY n").fetchall() == [(2,), (3,)]
 
 
 def test_the_days_report_opens_offline_from_file_and_draws_every_chart(home, browser):

@@ -65,16 +65,22 @@ def publish(con: duckdb.DuckDBPyConnection, folder: Path, marts: Iterable[Served
     folder = folder.resolve()
     versions = folder / VERSIONS
     versions.mkdir(parents=True, exist_ok=True)
-    previous = current_version(folder)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
+    current = folder / CURRENT
+    if current.is_dir() and not current.is_symlink():  # a copy of the home that followed the link
+        current.rename(versions / f"copied-{stamp}")
+        (folder / CURRENT).symlink_to(Path(VERSIONS) / f"copied-{stamp}")
+    previous = current_version(folder)
     build = versions / f".build-{stamp}-{uuid.uuid4().hex[:8]}"
     build.mkdir()
     for mart in marts:
         target = build / mart.name
         target.mkdir()
         if previous is not None and (previous / mart.name).is_dir() and mart.by_day:
+            rewritten = {f"{day.isoformat()}.parquet" for day in days}
             for old in (previous / mart.name).iterdir():
-                os.link(old, target / old.name)
+                if old.name not in rewritten:  # a hard-linked file written again would change the old version
+                    os.link(old, target / old.name)
         source = f"marts.{quote(mart.name)}"
         if mart.by_day:
             for day in days:
