@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+import altair as alt
 import pandas as pd
 import streamlit as st
 
@@ -72,6 +73,10 @@ def _top_table(key: str, title: str, frame: pd.DataFrame) -> None:
             st.table(frame.set_axis(range(1, len(frame) + 1)))
 
 
+def _draw(column: st.delta_generator.DeltaGenerator, chart: alt.TopLevelMixin) -> None:
+    column.vega_lite_chart(spec=charts.vega_lite(chart), width="stretch")
+
+
 def render(reader: Reader) -> None:
     loaded = figures.loaded_days(reader)
     if loaded is None:
@@ -82,9 +87,9 @@ def render(reader: Reader) -> None:
 
     daily = figures.daily_trends(reader, period, plan)
     left, middle, right = st.columns(3)
-    left.altair_chart(charts.listens_trend(daily), width="stretch")
-    middle.altair_chart(charts.active_users_trend(daily), width="stretch")
-    right.altair_chart(charts.paid_share_trend(daily), width="stretch")
+    _draw(left, charts.listens_trend(daily))
+    _draw(middle, charts.active_users_trend(daily))
+    _draw(right, charts.paid_share_trend(daily))
 
     left, right = st.columns(2)
     with left:
@@ -93,15 +98,15 @@ def render(reader: Reader) -> None:
         _top_table("top-artists", "Top artists", figures.top_artists(reader, period, plan))
 
     left, right = st.columns([3, 2])
-    left.altair_chart(charts.state_map(figures.listens_by_state(reader, period, plan)), width="stretch")
-    right.altair_chart(charts.hourly_profile(figures.hourly_profile(reader, period, plan)), width="stretch")
+    _draw(left, charts.state_map(figures.listens_by_state(reader, period, plan)))
+    _draw(right, charts.hourly_profile(figures.hourly_profile(reader, period, plan)))
 
     split = figures.splits(reader, period, plan)
     left, middle, right = st.columns(3)
-    left.altair_chart(charts.split_bars(split, "plan"), width="stretch")
-    left.altair_chart(charts.split_bars(split, "gender"), width="stretch")
-    middle.altair_chart(charts.page_funnel(figures.page_funnel(reader, period)), width="stretch")
-    right.altair_chart(charts.retention_heatmap(figures.retention(reader, period)), width="stretch")
+    _draw(left, charts.split_bars(split, "plan"))
+    _draw(left, charts.split_bars(split, "gender"))
+    _draw(middle, charts.page_funnel(figures.page_funnel(reader, period)))
+    _draw(right, charts.retention_heatmap(figures.retention(reader, period)))
 
 
 def main() -> None:

@@ -20,6 +20,19 @@ WIDTH = "container"
 DAY = alt.X("utcyearmonthdate(day):O", title=None, axis=alt.Axis(format="%d %b", formatType="utc", labelAngle=0))
 
 
+# The map's shapes are named in its chart and filled in by `vega_lite`: Altair would otherwise walk every
+# point of them each time the chart is drawn.
+US_STATES = "us_states"
+
+
+def vega_lite(chart: alt.TopLevelMixin) -> dict[str, Any]:
+    """The chart's Vega-Lite spec, ready to embed: the map's shapes inline."""
+    spec = chart.to_dict()
+    if spec.get("data", {}).get("name") == US_STATES:
+        spec["data"] = {"values": us_states(), "format": spec["data"]["format"]}
+    return spec
+
+
 @cache
 def us_states() -> dict[str, Any]:
     """The 50 states and DC as TopoJSON, each with its two-letter `code`."""
@@ -97,7 +110,7 @@ def hourly_profile(hourly: pd.DataFrame) -> alt.LayerChart:
 
 
 def state_map(by_state: pd.DataFrame) -> alt.Chart:
-    shapes = alt.Data(values=us_states(), format=alt.DataFormat(type="topojson", feature="states"))
+    shapes = alt.NamedData(name=US_STATES, format=alt.DataFormat(type="topojson", feature="states"))
     return (
         alt.Chart(shapes, title="Listens by state")
         .mark_geoshape(stroke="white", strokeWidth=0.5)

@@ -103,7 +103,7 @@ def render_day(report: DayReport) -> str:
         for name, label in HEADLINE_LABELS.items()
         for now, before in [(getattr(report.headline, name), getattr(report.previous_day, name))]
     )
-    specs = {name: chart.to_dict() for name, chart in report.charts.items()}
+    specs = {name: charts.vega_lite(chart) for name, chart in report.charts.items()}
     # "</" would end the script element early inside a song title.
     embeds = json.dumps(specs).replace("</", "<\\/")
     return f"""<!DOCTYPE html>

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import threading
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -117,20 +118,53 @@ def _remove_old_versions(folder: Path, keep: set[Path | None]) -> None:
         path.unlink(missing_ok=True)
 
 
+# Song and artist names are what a range's plays are grouped by; as ENUMs (created in name order, so
+# they sort as the text does) they group as integers.
+ENUM_COLUMNS = ("song_name", "song_artist")
+_loaded: dict[Path, duckdb.DuckDBPyConnection] = {}  # the current version, in memory, for this process
+_loading = threading.Lock()
+
+
 def open_serving_copy(folder: Path) -> duckdb.DuckDBPyConnection:
-    """An in-memory DuckDB connection whose schema `marts` holds a view per mart over the current
-    version's files, so the dashboard's SQL reads the copy as it would read the warehouse."""
+    """A cursor on an in-memory DuckDB database whose schema `marts` holds every mart of the current
+    version, so the dashboard's SQL reads the copy as it would read the warehouse. The version is read
+    from its files once per process and kept in memory (the dashboard answers many ranges from it);
+    a newer version replaces it on the next call."""
     version = current_version(folder)
     if version is None or not version.is_dir():
         raise NotPublishedError(
             f"no serving copy in {folder}: the dashboard reads the marts a run publishes there; run the "
             "daily job first (make run), or materialize serving/marts for the loaded days in the UI"
         )
+    with _loading:
+        database = _loaded.get(version)
+        if database is None:
+            database = _load(version)
+            _loaded.clear()  # cursors of runs still reading the old version keep it alive until they close
+            _loaded[version] = database
+    return database.cursor()
+
+
+def _load(version: Path) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect()
     con.execute("CREATE SCHEMA marts")
-    for mart in sorted(p for p in version.iterdir() if p.is_dir()):
-        files = sql_string(str(mart / "*.parquet"))
-        con.execute(f"CREATE VIEW marts.{quote(mart.name)} AS SELECT * FROM read_parquet({files})")
+    files = {mart.name: f"read_parquet({sql_string(str(mart / '*.parquet'))})" for mart in version.iterdir()
+             if mart.is_dir()}  # fmt: skip
+    columns = {
+        name: {column for (column, *_) in con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()}
+        for name, source in files.items()
+    }
+    enums = []
+    for column in ENUM_COLUMNS:
+        values = " UNION ".join(f"SELECT {column} FROM {files[name]}" for name in files if column in columns[name])
+        if values and con.execute(f"SELECT count({column}) FROM ({values})").fetchone()[0]:
+            con.execute(f"CREATE TYPE {column}_enum AS ENUM (SELECT {column} FROM ({values}) "
+                        f"WHERE {column} IS NOT NULL ORDER BY 1)")  # fmt: skip
+            enums.append(column)
+    for name, source in sorted(files.items()):
+        as_enum = [f"{column}::{column}_enum AS {column}" for column in enums if column in columns[name]]
+        replace = f" REPLACE ({', '.join(as_enum)})" if as_enum else ""
+        con.execute(f"CREATE TABLE marts.{quote(name)} AS SELECT *{replace} FROM {source}")
     return con
 
 
