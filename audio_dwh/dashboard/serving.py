@@ -70,15 +70,15 @@ def publish(con: duckdb.DuckDBPyConnection, folder: Path, marts: Iterable[Served
     current = folder / CURRENT
     if current.is_dir() and not current.is_symlink():  # a copy of the home that followed the link
         current.rename(versions / f"copied-{stamp}")
-        (folder / CURRENT).symlink_to(Path(VERSIONS) / f"copied-{stamp}")
+        current.symlink_to(Path(VERSIONS) / f"copied-{stamp}")
     previous = current_version(folder)
     build = versions / f".build-{stamp}-{uuid.uuid4().hex[:8]}"
     build.mkdir()
+    rewritten = {f"{day.isoformat()}.parquet" for day in days}
     for mart in marts:
         target = build / mart.name
         target.mkdir()
         if previous is not None and (previous / mart.name).is_dir() and mart.by_day:
-            rewritten = {f"{day.isoformat()}.parquet" for day in days}
             for old in (previous / mart.name).iterdir():
                 if old.name not in rewritten:  # a hard-linked file written again would change the old version
                     os.link(old, target / old.name)
@@ -154,13 +154,11 @@ def _load(version: Path) -> duckdb.DuckDBPyConnection:
         name: {column for (column, *_) in con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()}
         for name, source in files.items()
     }
-    enums = []
-    for column in ENUM_COLUMNS:
+    enums = [column for column in ENUM_COLUMNS if any(column in found for found in columns.values())]
+    for column in enums:
         values = " UNION ".join(f"SELECT {column} FROM {files[name]}" for name in files if column in columns[name])
-        if values and con.execute(f"SELECT count({column}) FROM ({values})").fetchone()[0]:
-            con.execute(f"CREATE TYPE {column}_enum AS ENUM (SELECT {column} FROM ({values}) "
-                        f"WHERE {column} IS NOT NULL ORDER BY 1)")  # fmt: skip
-            enums.append(column)
+        con.execute(f"CREATE TYPE {column}_enum AS ENUM (SELECT {column} FROM ({values}) "
+                    f"WHERE {column} IS NOT NULL ORDER BY 1)")  # fmt: skip
     for name, source in sorted(files.items()):
         as_enum = [f"{column}::{column}_enum AS {column}" for column in enums if column in columns[name]]
         replace = f" REPLACE ({', '.join(as_enum)})" if as_enum else ""
