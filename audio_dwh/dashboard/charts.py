@@ -26,8 +26,10 @@ US_STATES = "us_states"
 
 
 def vega_lite(chart: alt.TopLevelMixin) -> dict[str, Any]:
-    """The chart's Vega-Lite spec, ready to embed: the map's shapes inline."""
-    spec = chart.to_dict()
+    """The chart's Vega-Lite spec, ready to embed: the map's shapes inline. Not validated against the
+    Vega-Lite schema on every draw (that is most of the cost of building a spec): the tests validate
+    every chart."""
+    spec = chart.to_dict(validate=False)
     if spec.get("data", {}).get("name") == US_STATES:
         spec["data"] = {"values": us_states(), "format": spec["data"]["format"]}
     return spec

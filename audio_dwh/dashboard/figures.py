@@ -10,12 +10,25 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+import duckdb
 import pandas as pd
 
+from audio_dwh.sql import sql_string
 from audio_dwh.warehouse_sql import Reader, fetch, fetch_with_header, table
 
 PLANS = ("all", "free", "paid")
 TOP_N = 10
+
+# The groups whose distinct listeners the dashboard counts over a range, each by the SQL naming a group
+# (the user alone: active users). The serving copy marks each play with the date of the same user's
+# previous play in the same group (`previous_play_column`), overall and within the play's plan.
+LISTENER_GROUPS = {
+    "user": (),
+    "hour": ("extract(HOUR FROM play_start_ts)",),
+    "song": ("song_name", "song_artist"),
+    "artist": ("song_artist",),
+    "gender": ("gender",),
+}
 
 
 @dataclass(frozen=True)
@@ -98,6 +111,37 @@ def _plan(plan: str) -> str:
     return "" if plan == "all" else f" AND level = '{plan}'"
 
 
+def previous_play_column(group: str, per_plan: bool) -> str:
+    """The serving copy's column holding, for each play, the date of the user's previous play in the
+    same group (and plan, when `per_plan`), or NULL for the first."""
+    if group not in LISTENER_GROUPS:
+        raise ValueError(f"group must be one of {', '.join(LISTENER_GROUPS)}, got {group!r}")
+    return f"previous_play_by_{group}{'_and_plan' if per_plan else ''}"
+
+
+def _listeners(reader: Reader, period: Period, group: str, per_plan: bool) -> str:
+    """SQL counting the distinct users of each group (per plan too, when `per_plan`) among the period's
+    plays. Where the plays carry their previous play's date (the serving copy) a user counts once, on
+    a play whose previous one in the group is before the period: a filtered count, exact for any
+    range, instead of a hash of every (group, user) pair the range holds."""
+    column = previous_play_column(group, per_plan)
+    if not _has_column(reader, "mart_song_play", column):
+        return "count(DISTINCT user_id)"
+    return f"count(CASE WHEN {column} IS NULL OR {column} < DATE '{period.start.isoformat()}' THEN 1 END)"
+
+
+def _has_column(reader: Reader, mart: str, column: str) -> bool:
+    if not isinstance(reader, duckdb.DuckDBPyConnection):
+        return False
+    return bool(
+        fetch(
+            reader,
+            f"SELECT 1 FROM duckdb_columns() WHERE schema_name = 'marts' AND table_name = {sql_string(mart)} "
+            f"AND column_name = {sql_string(column)}",
+        )
+    )
+
+
 def _frame(reader: Reader, sql: str) -> pd.DataFrame:
     header, rows = fetch_with_header(reader, sql)
     return pd.DataFrame(rows, columns=header)
@@ -115,7 +159,7 @@ def headline(reader: Reader, period: Period, plan: str = "all") -> Headline:
     plays = table(reader, "marts", "mart_song_play")
     ((listens, seconds, users),) = fetch(
         reader,
-        f"""SELECT count(*), coalesce(sum(song_played_sec), 0), count(DISTINCT user_id)
+        f"""SELECT count(*), coalesce(sum(song_played_sec), 0), {_listeners(reader, period, "user", plan != "all")}
             FROM {plays} WHERE {period.where("play_start_date")}{_plan(plan)}""",
     )
     ((paid_share,),) = fetch(
@@ -165,12 +209,13 @@ def hourly_profile(reader: Reader, period: Period, plan: str = "all") -> pd.Data
     """Listens and distinct listeners by hour of the day (UTC) over the period, all 24 hours."""
     found = _frame(
         reader,
-        f"""SELECT extract(HOUR FROM play_start_ts) AS hour, count(*) AS listens, count(DISTINCT user_id) AS listeners
+        f"""SELECT extract(HOUR FROM play_start_ts) AS hour, count(*) AS listens,
+                   {_listeners(reader, period, "hour", plan != "all")} AS listeners
             FROM {table(reader, "marts", "mart_song_play")} WHERE {period.where("play_start_date")}{_plan(plan)}
             GROUP BY 1""",
     )
     hours = pd.DataFrame({"hour": range(24)})
-    return hours.merge(found.astype({"hour": int}), on="hour", how="left").fillna(0).astype(int)
+    return hours.merge(found.astype(int), on="hour", how="left").fillna(0).astype(int)
 
 
 def top_songs(reader: Reader, period: Period, plan: str = "all", n: int = TOP_N) -> pd.DataFrame:
@@ -178,7 +223,8 @@ def top_songs(reader: Reader, period: Period, plan: str = "all", n: int = TOP_N)
     rule of mart_song_play_top_10_songs)."""
     return _frame(
         reader,
-        f"""SELECT song_name AS song, song_artist AS artist, count(DISTINCT user_id) AS listeners, count(*) AS listens
+        f"""SELECT song_name AS song, song_artist AS artist,
+                   {_listeners(reader, period, "song", plan != "all")} AS listeners, count(*) AS listens
             FROM {table(reader, "marts", "mart_song_play")} WHERE {period.where("play_start_date")}{_plan(plan)}
             GROUP BY 1, 2 ORDER BY listeners DESC, listens DESC, song, artist LIMIT {int(n)}""",
     )
@@ -188,7 +234,8 @@ def top_artists(reader: Reader, period: Period, plan: str = "all", n: int = TOP_
     """The period's artists with most unique listeners; ties by listens, then name."""
     return _frame(
         reader,
-        f"""SELECT song_artist AS artist, count(DISTINCT user_id) AS listeners, count(*) AS listens
+        f"""SELECT song_artist AS artist, {_listeners(reader, period, "artist", plan != "all")} AS listeners,
+                   count(*) AS listens
             FROM {table(reader, "marts", "mart_song_play")} WHERE {period.where("play_start_date")}{_plan(plan)}
             GROUP BY 1 ORDER BY listeners DESC, listens DESC, artist LIMIT {int(n)}""",
     )
@@ -207,13 +254,15 @@ def listens_by_state(reader: Reader, period: Period, plan: str = "all") -> pd.Da
 def splits(reader: Reader, period: Period, plan: str = "all") -> pd.DataFrame:
     """Listens and distinct listeners by plan level and by gender."""
     plays = table(reader, "marts", "mart_song_play")
+    by_plan = _listeners(reader, period, "user", per_plan=True)  # a user within one plan level
+    by_gender = _listeners(reader, period, "gender", per_plan=plan != "all")
     return _frame(
         reader,
         " UNION ALL ".join(
             f"""SELECT '{label}' AS split, coalesce({column}, 'unknown') AS value, count(*) AS listens,
-                       count(DISTINCT user_id) AS listeners
+                       {listeners} AS listeners
                 FROM {plays} WHERE {period.where("play_start_date")}{_plan(plan)} GROUP BY 1, 2"""
-            for label, column in (("plan", "level"), ("gender", "gender"))
+            for label, column, listeners in (("plan", "level", by_plan), ("gender", "gender", by_gender))
         )
         + " ORDER BY 1, 2",
     )
