@@ -102,11 +102,12 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
 
 def cmd_import_classic(args: argparse.Namespace) -> int:
-    from audio_dwh.events.classic import import_classic
+    from audio_dwh.events.classic import import_classic, sparkify_sample
 
     settings = load_settings()
+    files = sparkify_sample() if args.sample else [Path(f) for f in args.files]
     try:
-        counts = import_classic([Path(f) for f in args.files], settings.landing)
+        counts = import_classic(files, settings.landing)
     except FileNotFoundError as e:
         print(f"audio-dwh: {e}", file=sys.stderr)
         return 2
@@ -330,7 +331,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_generate)
 
     p = sub.add_parser("import-classic", help="split classic single-stream eventsim files into the four topics")
-    p.add_argument("files", nargs="+", help="classic eventsim JSON-lines files")
+    files = p.add_mutually_exclusive_group(required=True)
+    files.add_argument("files", nargs="*", default=[], help="classic eventsim JSON-lines files (.json or .json.gz)")
+    files.add_argument(
+        "--sample", action="store_true", help="the shipped real sample: 30 days of November 2018 (8,056 events)"
+    )
     p.set_defaults(func=cmd_import_classic)
 
     p = sub.add_parser(

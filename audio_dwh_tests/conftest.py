@@ -12,7 +12,6 @@ import pytest
 from audio_dwh.events.simulator import DaySimulator, SimulatorConfig
 from audio_dwh.settings import Settings
 
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "external"
 DAY = date(2026, 11, 2)  # a Monday
 USERS = 600
 
@@ -63,12 +62,6 @@ def require(path: Path, message: str) -> Path:
     return path
 
 
-def shared_reference(*parts: str) -> Path:
-    """A path in ../shared/external, which CI lays beside the clone."""
-    path = SHARED.joinpath(*parts)
-    return require(path, f"reference data not found at {path}")
-
-
 def free_port() -> int:
     """A TCP port free on the loopback interface right now."""
     with socket.socket() as s:
@@ -94,10 +87,6 @@ def comparable_columns(
         [list(schemas), views],
     ).fetchall()
     return {name: [c for c in columns if c not in skip] for name, columns in rows}
-
-
-def sparkify_files() -> list[Path]:
-    return sorted(shared_reference("sparkify-2018-11").glob("*-events.json"))
 
 
 RELIABILITY_RESULTS = Path(__file__).parent / "artifacts" / "reliability"

@@ -5,7 +5,6 @@ from pathlib import Path
 
 from audio_dwh.events import contract_table
 from audio_dwh.events.contract import EVENT_KEY, TOPICS, FieldType
-from audio_dwh_tests.conftest import shared_reference
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 
@@ -37,7 +36,7 @@ def test_topic_specific_fields():
 
 
 def test_contract_matches_eventsim_avro_schemas():
-    path = shared_reference("eventsim", "schemas.avsc")
+    path = Path(__file__).parent / "reference" / "eventsim_schemas.avsc"
     for record in json.loads(path.read_text()):
         topic = TOPICS[AVRO_TOPIC[record["name"]]]
         types = {f.name: f.type for f in topic.fields}

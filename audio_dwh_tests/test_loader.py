@@ -9,13 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from audio_dwh.events.classic import import_classic
+from audio_dwh.events.classic import import_classic, sparkify_sample
 from audio_dwh.events.contract import TOPICS, Topic
 from audio_dwh.events.landing import day_folder, scan_day
 from audio_dwh.events.simulator import DaySimulator, SimulatorConfig, write_day
 from audio_dwh.quality.raw_checks import check_new_values, new_values
 from audio_dwh.raw.duckdb_loader import LoadResult, RejectedShareTooHigh, load_day
-from audio_dwh_tests.conftest import DAY, sparkify_files
+from audio_dwh_tests.conftest import DAY
 from audio_dwh_tests.hostile import BAD_LINES, DOMAIN_LINES, NEW_VALUE_LINES, line
 
 LISTENS = TOPICS["listen_events"]
@@ -219,10 +219,10 @@ def test_text_that_looks_like_sql_lands_as_data(tmp_path, warehouse):
 
 
 def test_classic_sparkify_data_imports_into_the_four_topics_and_loads_cleanly(tmp_path, warehouse):
-    files = sparkify_files()
+    files = sparkify_sample()
     landing = tmp_path / "landing"
     counts = import_classic(files, landing)
-    source = [json.loads(line) for f in files for line in f.read_text().splitlines() if line.strip()]
+    source = [json.loads(line) for f in files for line in gzip.open(f) if line.strip()]
     assert counts["page_view_events"] == len(source) == 8056
     assert counts["listen_events"] == sum(e["page"] == "NextSong" for e in source)
     assert counts["status_change_events"] == sum(e["page"] in ("Submit Upgrade", "Submit Downgrade") for e in source)

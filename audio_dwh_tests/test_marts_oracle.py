@@ -19,13 +19,12 @@ import pytest
 
 from audio_dwh.dashboard import figures as dashboard
 from audio_dwh.dashboard.report import fetch_day
-from audio_dwh.events.classic import import_classic
+from audio_dwh.events.classic import import_classic, sparkify_sample
 from audio_dwh.events.contract import TOPICS
 from audio_dwh.events.landing import scan_day
 from audio_dwh.events.simulator import DaySimulator, SimulatorConfig, write_day
 from audio_dwh.events.text import repair_double_encoding
 from audio_dwh.raw.duckdb_loader import load_day
-from audio_dwh_tests.conftest import sparkify_files
 from audio_dwh_tests.dbt_helpers import run_dbt
 
 MART_COLUMNS = ["user_id", "play_start_ts", "play_end_ts", "song_played_sec", "song_name", "song_artist",
@@ -199,7 +198,7 @@ def warehouse_and_oracle(request, tmp_path_factory):
         for day in days:
             write_day(simulator, day, landing)
     else:
-        import_classic(sparkify_files(), landing)
+        import_classic(sparkify_sample(), landing)
         days = [date(2018, 11, 1) + timedelta(days=i) for i in range(30)]
     warehouse = _load_range(tmp, landing, days, day_by_day_latest_first=request.param.endswith("first"))
     return warehouse, oracle_plays(landing), days

@@ -24,6 +24,8 @@ from audio_dwh.events.landing import day_folder
 from audio_dwh.sql import sql_string
 
 CLASSIC_FILE = "classic.json"
+# Real eventsim output shipped as example data: 30 days of November 2018 (sparkify/SOURCE.md).
+SPARKIFY_SAMPLE = Path(__file__).parent / "sparkify"
 CLASSIC_COLUMNS = {
     "artist": "VARCHAR", "auth": "VARCHAR", "firstName": "VARCHAR", "gender": "VARCHAR",
     "itemInSession": "BIGINT", "lastName": "VARCHAR", "length": "DOUBLE", "level": "VARCHAR",
@@ -58,6 +60,11 @@ def _field_sql(name: str) -> str:
     if name in USER_FIELDS:
         value = f"CASE WHEN auth IN ('Logged In', 'Cancelled') THEN {value} END"
     return f"'{name}', {value}"
+
+
+def sparkify_sample() -> list[Path]:
+    """The shipped November 2018 sample, one gzipped JSON-lines file per day, in day order."""
+    return sorted(SPARKIFY_SAMPLE.glob("*-events.json.gz"))
 
 
 def import_classic(files: list[Path], landing: Path) -> dict[str, int]:
