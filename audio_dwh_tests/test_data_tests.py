@@ -66,3 +66,18 @@ def test_a_broken_row_fails_the_runs_that_touch_it_and_only_those(vault):
     # day 1's keys are duplicated too (by day 2's rows); its orphan is a warning (references warn)
     assert [day1[test] for test in JUDGED] == ["fail", "fail", "warn", "fail"]
     assert [everything[test] for test in JUDGED] == ["fail", "fail", "warn", "fail"]
+
+
+UNIT_TESTS = {
+    "top_10_songs_rank_by_listeners_then_plays_then_names_and_stop_at_ten",
+    "plan_changes_count_a_conversion_only_at_a_users_first_upgrade",
+    "page_funnel_share_of_sessions_reaching_a_song_is_the_days",
+}
+
+
+def test_the_marts_unit_tests_hold(vault):
+    """dbt's unit tests of the marts (models/marts/_marts_unit_tests.yml), on the built vault's schemas."""
+    warehouse, tmp = vault
+    run_dbt(["test", "--select", "test_type:unit"], warehouse, tmp)
+    results = json.loads((tmp / "target" / "run_results.json").read_text())["results"]
+    assert {r["unique_id"].split(".")[-1]: r["status"] for r in results} == dict.fromkeys(UNIT_TESTS, "pass")

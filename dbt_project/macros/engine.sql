@@ -62,7 +62,7 @@
 
 {#- The first row of each key in relation, in the order of order_by (ties broken by every column
     listed, so a rerun picks the same row): key and columns. DuckDB takes it with a hash aggregate
-    (arg_min over a struct), about 3x faster than numbering the rows of each key in a window. -#}
+    (arg_min over a struct): one pass, where numbering the rows of each key in a window sorts them. -#}
 {% macro first_per_key(relation, key, columns, order_by) -%}
     {{ return(adapter.dispatch('first_per_key', 'audio_dwh')(relation, key, columns, order_by)) }}
 {%- endmacro %}

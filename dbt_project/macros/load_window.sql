@@ -22,7 +22,7 @@
     days_after (a rolling mart reads the days before its own and rebuilds the days after). The days
     are read when the SQL is compiled to run, not while dbt parses (execute is false then): a file
     that reads the environment at parse time is parsed again, with its YAML and tests, whenever the
-    days change (~2 s a run). -#}
+    days change, which is every run. -#}
 {% macro load_window(column='partition_date', days_before=0, days_after=0) -%}
     {%- set days = audio_dwh.load_window_days() if execute else none -%}
     {%- if days is none -%}

@@ -1,8 +1,7 @@
 {#- Incremental models on DuckDB, lean: the day's rows are computed once into a temporary table, the
     schema check (on_schema_change: fail) and the delete+insert or append run in the same statement
-    batch. dbt-duckdb's own materialization asks the catalog 4-6 times a model through dbt's Python,
-    rows or not (measured over the 32 models: an empty day 2.6-2.9 s -> 1.8-1.9 s, a day of ~1M
-    events 15.5-16.4 s -> 13.3-14.4 s). Everything else (first build, full refresh, other strategies
+    batch. dbt-duckdb's own materialization asks the catalog several times a model through dbt's
+    Python, rows or not (the saving is in bench/results/history.md). Everything else (first build, full refresh, other strategies
     or schema policies, predicates, grants, contracts) goes to dbt-duckdb's materialization. -#}
 {% materialization incremental, adapter='duckdb' -%}
     {%- set existing = load_cached_relation(this) -%}
@@ -17,7 +16,7 @@
     {%- set target = this.incorporate(type='table') -%}
     {%- set batch = this.identifier ~ '__dbt_batch' -%}
     {%- set unique_key = config.get('unique_key') -%}
-    {%- set keys = ([unique_key] if unique_key is string else unique_key) or [] -%}
+    {%- set keys = audio_dwh.as_list(unique_key) -%}
 
     {{ run_hooks(pre_hooks, inside_transaction=False) }}
     {{ run_hooks(pre_hooks, inside_transaction=True) }}

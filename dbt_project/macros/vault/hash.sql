@@ -10,7 +10,7 @@
 {%- endmacro %}
 
 {% macro hash(columns) -%}
-    {%- set columns = [columns] if columns is string else columns -%}
+    {%- set columns = audio_dwh.as_list(columns) -%}
     {%- set parts = audio_dwh._hash_parts(columns) -%}
     {#- A key with no value at all is no key: NULL, and the row names no such entity. -#}
     case when {% for part in parts %}{{ part }} = '^^'{% if not loop.last %} and {% endif %}{% endfor %}
@@ -19,7 +19,7 @@
 {%- endmacro %}
 
 {% macro hashdiff(columns) -%}
-    {%- set columns = ([columns] if columns is string else columns) | sort -%}
+    {%- set columns = audio_dwh.as_list(columns) | sort -%}
     {{ audio_dwh.md5_hex(audio_dwh._hash_parts(columns) | join(" || '||' || ")) }}
 {%- endmacro %}
 

@@ -4,12 +4,13 @@
     Incremental: inserts new keys; an out-of-order backfill may move an existing key's first-seen
     load_date (and its record_source) earlier, nothing else. -#}
 {% macro hub(src_pk, src_nk, src_ldts, src_source, source_model) -%}
+    {{ config(unique_key=src_pk, incremental_strategy=audio_dwh.replace_strategy()) }}
     {{ audio_dwh._first_seen(src_pk, src_nk, src_ldts, src_source, source_model, required=[src_pk]) }}
 {%- endmacro %}
 
 {% macro _first_seen(src_pk, columns, src_ldts, src_source, source_model, required) -%}
-{%- set columns = [columns] if columns is string else columns -%}
-{%- set models = [source_model] if source_model is string else source_model -%}
+{%- set columns = audio_dwh.as_list(columns) -%}
+{%- set models = audio_dwh.as_list(source_model) -%}
 {#- columns may be expressions "<sql> as <name>": later steps need the names -#}
 {%- set names = [] -%}
 {%- for column in columns -%}{%- do names.append(column.split(' as ')[-1] | trim) -%}{%- endfor -%}

@@ -6,11 +6,7 @@
     loading days out of order give the in-order history: a stored state made redundant by an earlier
     identical state arriving late is dropped. End dates are derived in views, never stored. -#}
 {% macro sat(src_pk, src_hashdiff, src_payload, src_eff, src_ldts, src_source, source_model) -%}
-    {{ audio_dwh._state_history(src_pk, src_hashdiff, [src_hashdiff] + _as_list(src_payload), src_eff, src_ldts, src_source, source_model) }}
-{%- endmacro %}
-
-{% macro _as_list(value) -%}
-    {{ return([value] if value is string else value) }}
+    {{ audio_dwh._state_history(src_pk, src_hashdiff, [src_hashdiff] + audio_dwh.as_list(src_payload), src_eff, src_ldts, src_source, source_model) }}
 {%- endmacro %}
 
 {#- key: the column whose history it is; state: the column that tells states apart. -#}

@@ -2,8 +2,9 @@
     transaction, never updated. A foreign key the event does not name becomes the ghost key, so the
     transaction is kept. Idempotent: a transaction already loaded is not inserted again. -#}
 {% macro t_link(src_pk, src_fk, src_payload, src_eff, src_ldts, src_source, source_model) -%}
-{%- set src_fk = [src_fk] if src_fk is string else src_fk -%}
-{%- set src_payload = [src_payload] if src_payload is string else src_payload -%}
+{{ config(incremental_strategy=audio_dwh.append_strategy()) }}
+{%- set src_fk = audio_dwh.as_list(src_fk) -%}
+{%- set src_payload = audio_dwh.as_list(src_payload) -%}
 with batch as (
     select
         {{ src_pk }},

@@ -11,13 +11,18 @@ with days as (
 ),
 
 listeners as (
-    select distinct activity_date, user_id
+    select distinct
+        activity_date,
+        user_id
     from {{ ref('mart_user_daily_activity') }}
     where plays > 0 and {{ load_window('activity_date', days_before=27, days_after=27) }}
 ),
 
 listens_in_reach as (
-    select days.activity_date, listeners.activity_date as listened_date, listeners.user_id
+    select
+        days.activity_date,
+        listeners.activity_date as listened_date,
+        listeners.user_id
     from days
     left join listeners
         on listeners.activity_date between {{ add_days('days.activity_date', -27) }} and days.activity_date
@@ -26,9 +31,10 @@ listens_in_reach as (
 select
     activity_date,
     count(distinct case when listened_date = activity_date then user_id end) as daily_active_users,
-    count(distinct case when listened_date >= {{ add_days('activity_date', -6) }} then user_id end) as weekly_active_users,
+    count(distinct case when listened_date >= {{ add_days('activity_date', -6) }} then user_id end)
+        as weekly_active_users,
     count(distinct user_id) as monthly_active_users,
     count(distinct case when listened_date = activity_date then user_id end)
-        / nullif(count(distinct user_id), 0) as dau_over_mau
+    / nullif(count(distinct user_id), 0) as dau_over_mau
 from listens_in_reach
 group by 1

@@ -22,14 +22,18 @@ session_spans as (
     select
         cast(clicks.click_ts as date) as activity_date,
         clicks.session_pk,
-        {{ dbt.datediff('min(clicks.click_ts)', 'max(clicks.click_ts)', 'millisecond') }} as span_ms
+        {# dbt.datediff renders as one long line #}
+        {{ dbt.datediff('min(clicks.click_ts)', 'max(clicks.click_ts)', 'millisecond') }} as span_ms  -- noqa: LT05
     from {{ ref('t_link_web_clickstream') }} as clicks
     where {{ load_window('cast(clicks.click_ts as date)') }}
     group by 1, 2
 ),
 
 sessions as (
-    select activity_date, count(*) as sessions, round(avg(span_ms) / 60000, 6) as mean_session_minutes
+    select
+        activity_date,
+        count(*) as sessions,
+        round(avg(span_ms) / 60000, 6) as mean_session_minutes
     from session_spans
     group by 1
 ),
@@ -44,27 +48,40 @@ own_figures as (
         coalesce(plays.daily_active_users, 0) as daily_active_users,
         plays.paid_share_of_listens
     from sessions
-    left join plays on plays.activity_date = sessions.activity_date
+    left join plays on sessions.activity_date = plays.activity_date
     {%- if is_incremental() %}
 
     union all
 
-    select activity_date, listens, listening_hours, sessions, mean_session_minutes, daily_active_users, paid_share_of_listens
+    select
+        activity_date,
+        listens,
+        listening_hours,
+        sessions,
+        mean_session_minutes,
+        daily_active_users,
+        paid_share_of_listens
     from {{ this }}
-    where not ({{ load_window('activity_date') }})
-      and activity_date in (
-          select registration_date from {{ ref('mart_user_daily_activity') }} where {{ load_window('activity_date') }}
-      )
+    where
+        not ({{ load_window('activity_date') }})
+        and activity_date in (
+            select registration_date from {{ ref('mart_user_daily_activity') }}
+            where {{ load_window('activity_date') }}
+        )
     {%- endif %}
 ),
 
 registrations as (
-    select registration_date, count(distinct user_id) as new_registrations
+    select
+        registration_date,
+        count(distinct user_id) as new_registrations
     from {{ ref('mart_user_daily_activity') }}
-    where registration_date in (select activity_date from own_figures)
+    where registration_date in (select own_figures.activity_date from own_figures)
     group by 1
 )
 
-select own_figures.*, coalesce(registrations.new_registrations, 0) as new_registrations
+select
+    own_figures.*,
+    coalesce(registrations.new_registrations, 0) as new_registrations
 from own_figures
-left join registrations on registrations.registration_date = own_figures.activity_date
+left join registrations on own_figures.activity_date = registrations.registration_date

@@ -8,7 +8,7 @@ with clicks as (
         clicks.session_pk,
         clicks.http_status
     from {{ ref('t_link_web_clickstream') }} as clicks
-    inner join {{ ref('hub_web_page') }} as page on page.page_pk = clicks.page_pk
+    inner join {{ ref('hub_web_page') }} as page on clicks.page_pk = page.page_pk
     where {{ load_window('cast(clicks.click_ts as date)') }}
 ),
 
@@ -29,5 +29,5 @@ select
     count(case when clicks.http_status >= 400 then 1 end) as error_responses,
     max(days.sessions_with_song) / max(days.sessions) as share_of_sessions_reaching_song
 from clicks
-inner join days on days.view_date = clicks.view_date
+inner join days on clicks.view_date = days.view_date
 group by 1, 2

@@ -12,7 +12,7 @@ with periods as (
         min(case when plan.level = 'paid' then periods.effective_from_ts end)
             over (partition by periods.user_pk) as first_paid_ts
     from {{ ref('sat_user_plan') }} as periods
-    inner join {{ ref('hub_plan') }} as plan on plan.plan_pk = periods.plan_pk
+    inner join {{ ref('hub_plan') }} as plan on periods.plan_pk = plan.plan_pk
 ),
 
 changes as (
@@ -20,23 +20,30 @@ changes as (
         change_date,
         count(case when previous_level = 'free' and level = 'paid' then 1 end) as upgrades,
         count(case when previous_level = 'paid' and level = 'free' then 1 end) as downgrades,
-        count(distinct case when previous_level = 'free' and level = 'paid' and effective_from_ts = first_paid_ts
-                            then user_pk end) as free_to_paid_conversions
+        count(distinct case
+            when previous_level = 'free' and level = 'paid' and effective_from_ts = first_paid_ts
+                then user_pk
+        end) as free_to_paid_conversions
     from periods
     where {{ load_window('change_date') }}
     group by 1
 ),
 
 cancellations as (
-    select cast(clicks.click_ts as date) as change_date, count(*) as cancellations
+    select
+        cast(clicks.click_ts as date) as change_date,
+        count(*) as cancellations
     from {{ ref('t_link_web_clickstream') }} as clicks
-    inner join {{ ref('hub_web_page') }} as page on page.page_pk = clicks.page_pk
+    inner join {{ ref('hub_web_page') }} as page on clicks.page_pk = page.page_pk
     where page.page_name = 'Cancellation Confirmation' and {{ load_window('cast(clicks.click_ts as date)') }}
     group by 1
 ),
 
 activity as (
-    select activity_date, count(*) as active_users, count(case when level = 'paid' then 1 end) as paid_users
+    select
+        activity_date,
+        count(*) as active_users,
+        count(case when level = 'paid' then 1 end) as paid_users
     from {{ ref('mart_user_daily_activity') }}
     where {{ load_window('activity_date') }}
     group by 1
@@ -52,5 +59,5 @@ select
     activity.paid_users / activity.active_users as paid_share,
     coalesce(changes.free_to_paid_conversions, 0) as free_to_paid_conversions
 from activity
-left join changes on changes.change_date = activity.activity_date
-left join cancellations on cancellations.change_date = activity.activity_date
+left join changes on activity.activity_date = changes.change_date
+left join cancellations on activity.activity_date = cancellations.change_date

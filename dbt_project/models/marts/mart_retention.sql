@@ -1,4 +1,8 @@
-{{ recomputed_mart_config('cohort_week', unique_key=['cohort_week', 'weeks_since_registration'], cluster_by=['weeks_since_registration']) }}
+{{ recomputed_mart_config(
+    'cohort_week',
+    unique_key=['cohort_week', 'weeks_since_registration'],
+    cluster_by=['weeks_since_registration']
+) }}
 
 {#- Registration-week cohorts (weeks start on Monday) by weeks since registration: the users seen on
     the site who registered that week, and the share of them who listened in that week. A cell is
@@ -6,7 +10,9 @@
     activity, or a cohort's size when a user is seen for the first time), so a run recomputes those
     cohorts whole, from every day loaded: exact in any load order. -#}
 with users as (
-    select user_id, {{ week_start('min(registration_date)') }} as cohort_week
+    select
+        user_id,
+        {{ week_start('min(registration_date)') }} as cohort_week
     from {{ ref('mart_user_daily_activity') }}
     where registration_date is not null
     group by 1
@@ -15,35 +21,48 @@ with users as (
 changed_cohorts as (
     select distinct users.cohort_week
     from {{ ref('mart_user_daily_activity') }} as activity
-    inner join users on users.user_id = activity.user_id
+    inner join users on activity.user_id = users.user_id
     where {{ load_window('activity.activity_date') }}
 ),
 
 cohort_users as (
-    select users.user_id, users.cohort_week
+    select
+        users.user_id,
+        users.cohort_week
     from users
-    inner join changed_cohorts on changed_cohorts.cohort_week = users.cohort_week
+    inner join changed_cohorts on users.cohort_week = changed_cohorts.cohort_week
 ),
 
 cohort_sizes as (
-    select cohort_week, count(*) as cohort_users from cohort_users group by 1
+    select
+        cohort_week,
+        count(*) as cohort_users
+    from cohort_users
+    group by 1
 ),
 
 listened as (
-    select distinct cohort_users.cohort_week, cohort_users.user_id, {{ week_start('activity.activity_date') }} as activity_week
+    select distinct
+        cohort_users.cohort_week,
+        cohort_users.user_id,
+        {{ week_start('activity.activity_date') }} as activity_week
     from {{ ref('mart_user_daily_activity') }} as activity
-    inner join cohort_users on cohort_users.user_id = activity.user_id
+    inner join cohort_users on activity.user_id = cohort_users.user_id
     where activity.plays > 0
 )
 
 select
     listened.cohort_week,
-    cast({{ dbt.datediff('listened.cohort_week', 'listened.activity_week', 'day') }} / 7 as {{ dbt.type_int() }}) as weeks_since_registration,
+    {# dbt.datediff renders as one long line #}
+    cast(
+        {{ dbt.datediff('listened.cohort_week', 'listened.activity_week', 'day') }} / 7 as {{ dbt.type_int() }}  -- noqa: LT05
+    ) as weeks_since_registration,
     listened.activity_week,
     cohort_sizes.cohort_users,
     count(*) as active_users,
     count(*) / cohort_sizes.cohort_users as retention_share
 from listened
-inner join cohort_sizes on cohort_sizes.cohort_week = listened.cohort_week
+inner join cohort_sizes on listened.cohort_week = cohort_sizes.cohort_week
 where listened.activity_week >= listened.cohort_week
-group by listened.cohort_week, listened.activity_week, cohort_sizes.cohort_users
+{# by name: the week count is an expression of the grouped columns, not a column #}
+group by listened.cohort_week, listened.activity_week, cohort_sizes.cohort_users  -- noqa: AM06

@@ -17,11 +17,17 @@ ranked as (
     select
         *,
         row_number() over (
-            partition by play_date order by uniq_users desc, plays desc, song_name, song_artist
+            partition by play_date order by uniq_users desc, plays desc, song_name asc, song_artist asc
         ) as song_rank
     from songs
 )
 
-select play_date, song_rank as rank, song_name, song_artist, uniq_users, plays
+select
+    play_date,
+    song_rank as rank,
+    song_name,
+    song_artist,
+    uniq_users,
+    plays
 from ranked
 where song_rank <= 10

@@ -8,7 +8,7 @@ with sessions as (
         session.user_id,
         count(distinct clicks.session_pk) as sessions
     from {{ ref('t_link_web_clickstream') }} as clicks
-    inner join {{ ref('hub_session') }} as session on session.session_pk = clicks.session_pk
+    inner join {{ ref('hub_session') }} as session on clicks.session_pk = session.session_pk
     where session.user_id is not null and {{ load_window('cast(clicks.click_ts as date)') }}
     group by 1, 2
 ),
@@ -16,7 +16,11 @@ with sessions as (
 plays as (
     {#- Durations have 5 decimals; a sum of doubles depends on the order rows are added in (threads,
         load order): rounded to those decimals it is the same whatever the order. -#}
-    select play_start_date as activity_date, user_id, count(*) as plays, round(sum(song_played_sec), 5) as listening_sec
+    select
+        play_start_date as activity_date,
+        user_id,
+        count(*) as plays,
+        round(sum(song_played_sec), 5) as listening_sec
     from {{ ref('mart_song_play') }}
     where user_id is not null and {{ load_window('play_start_date') }}
     group by 1, 2
@@ -30,11 +34,12 @@ users_by_day as (
         coalesce(plays.plays, 0) as plays,
         coalesce(plays.listening_sec, 0) as listening_sec
     from sessions
-    full outer join plays on plays.activity_date = sessions.activity_date and plays.user_id = sessions.user_id
+    full outer join plays on sessions.activity_date = plays.activity_date and sessions.user_id = plays.user_id
 ),
 
 day_ends as (
-    select * from {{ ref('pit_user_daily') }} where {{ load_window('cast(as_of_ts as date)') }}
+    select * from {{ ref('pit_user_daily') }}
+    where {{ load_window('cast(as_of_ts as date)') }}
 )
 
 select
@@ -47,7 +52,7 @@ select
     profile.gender,
     cast(profile.registration_ts as date) as registration_date
 from users_by_day
-inner join {{ ref('hub_user') }} as users on users.user_id = users_by_day.user_id
+inner join {{ ref('hub_user') }} as users on users_by_day.user_id = users.user_id
 left join day_ends as pit
-    on pit.user_pk = users.user_pk and cast(pit.as_of_ts as date) = users_by_day.activity_date
+    on users.user_pk = pit.user_pk and users_by_day.activity_date = cast(pit.as_of_ts as date)
 {{ user_pit_joins('pit') }}

@@ -1,4 +1,6 @@
-{%- set hashed = event_hashed_columns(['user_pk', 'session_pk', 'user_agent_pk', 'location_geo_pk', 'location_city_pk']) -%}
+{%- set hashed = event_hashed_columns(
+    ['user_pk', 'session_pk', 'user_agent_pk', 'location_geo_pk', 'location_city_pk']
+) -%}
 {%- do hashed.update({
     'song_play_pk': ['user_id', 'session_id', 'event_ts_ms'],
     'song_pk': ['song_name', 'artist_name'],

@@ -1,4 +1,7 @@
-{{ config(unique_key='location_city_pk', incremental_strategy=replace_strategy()) }}
-
-{{ hub(src_pk='location_city_pk', src_nk=['location_city_qualified', 'location_city', 'location_state'], src_ldts='load_date', src_source='record_source',
-       source_model=['stg_page_view_events', 'stg_listen_events']) }}
+{{ hub(
+    src_pk='location_city_pk',
+    src_nk=['location_city_qualified', 'location_city', 'location_state'],
+    src_ldts='load_date',
+    src_source='record_source',
+    source_model=['stg_page_view_events', 'stg_listen_events']
+) }}

@@ -1,4 +1,2 @@
-{{ config(unique_key='location_state_pk', incremental_strategy=replace_strategy()) }}
-
 {{ hub(src_pk='location_state_pk', src_nk='location_state', src_ldts='load_date', src_source='record_source',
        source_model='stg_page_view_events') }}

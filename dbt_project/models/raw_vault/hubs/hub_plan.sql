@@ -1,4 +1,2 @@
-{{ config(unique_key='plan_pk', incremental_strategy=replace_strategy()) }}
-
 {{ hub(src_pk='plan_pk', src_nk='level', src_ldts='load_date', src_source='record_source',
        source_model='stg_user_plan_states') }}

@@ -1,4 +1,7 @@
-{{ config(unique_key='song_play_pk', incremental_strategy=replace_strategy()) }}
-
-{{ hub(src_pk='song_play_pk', src_nk=['user_id', 'session_id', 'event_ts_ms'], src_ldts='load_date', src_source='record_source',
-       source_model='stg_listen_events') }}
+{{ hub(
+    src_pk='song_play_pk',
+    src_nk=['user_id', 'session_id', 'event_ts_ms'],
+    src_ldts='load_date',
+    src_source='record_source',
+    source_model='stg_listen_events'
+) }}

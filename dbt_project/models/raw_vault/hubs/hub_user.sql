@@ -1,4 +1,2 @@
-{{ config(unique_key='user_pk', incremental_strategy=replace_strategy()) }}
-
 {{ hub(src_pk='user_pk', src_nk='user_id', src_ldts='load_date', src_source='record_source',
        source_model=['stg_page_view_events', 'stg_listen_events', 'stg_auth_events', 'stg_status_change_events']) }}

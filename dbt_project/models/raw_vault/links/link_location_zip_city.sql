@@ -1,4 +1,7 @@
-{{ config(unique_key='link_location_zip_city_pk', incremental_strategy=replace_strategy()) }}
-
-{{ link(src_pk='link_location_zip_city_pk', src_fk=['location_zip_pk', 'location_city_pk'], src_ldts='load_date', src_source='record_source',
-        source_model='stg_page_view_events') }}
+{{ link(
+    src_pk='link_location_zip_city_pk',
+    src_fk=['location_zip_pk', 'location_city_pk'],
+    src_ldts='load_date',
+    src_source='record_source',
+    source_model='stg_page_view_events'
+) }}

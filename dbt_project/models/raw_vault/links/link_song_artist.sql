@@ -1,4 +1,2 @@
-{{ config(unique_key='link_song_artist_pk', incremental_strategy=replace_strategy()) }}
-
 {{ link(src_pk='link_song_artist_pk', src_fk=['song_pk', 'artist_pk'], src_ldts='load_date', src_source='record_source',
         source_model='stg_listen_events') }}

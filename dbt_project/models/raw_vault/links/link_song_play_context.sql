@@ -1,5 +1,3 @@
-{{ config(unique_key='link_song_play_context_pk', incremental_strategy=replace_strategy()) }}
-
 {#- The play's context: its session and song, and (optional, ghost key when unknown) the device and
     place it was played from, which the song-play mart reports. -#}
 {{ link(src_pk='link_song_play_context_pk', src_fk=['song_play_pk', 'session_pk', 'song_pk'],

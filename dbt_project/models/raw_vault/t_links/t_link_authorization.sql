@@ -1,5 +1,3 @@
-{{ config(incremental_strategy=append_strategy()) }}
-
 {{ t_link(src_pk='authorization_pk',
           src_fk=['user_pk', 'session_pk', 'location_geo_pk', 'user_agent_pk'],
           src_payload=['authorization_ts', 'is_auth_successful'],

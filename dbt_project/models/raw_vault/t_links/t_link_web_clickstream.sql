@@ -1,5 +1,3 @@
-{{ config(incremental_strategy=append_strategy()) }}
-
 {{ t_link(src_pk='click_pk',
           src_fk=['page_pk', 'session_pk'],
           src_payload=['click_ts', 'http_method', 'http_status'],

@@ -7,7 +7,7 @@ with events as (
 
 select
     {{ event_columns('listen_events') }},
-    auth,
+    events.auth,
     {{ song_columns() }}
 from events
 {{- song_repairs('events') }}

@@ -7,10 +7,10 @@ with events as (
 
 select
     {{ event_columns('page_view_events') }},
-    auth,
-    trim(page) as page_name,
-    upper(trim(method)) as http_method,
-    status as http_status,
+    events.auth,
+    trim(events.page) as page_name,
+    upper(trim(events.method)) as http_method,
+    events.status as http_status,
     {{ song_columns() }}
 from events
 {{- song_repairs('events') }}
