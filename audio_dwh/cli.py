@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import functools
 import logging
 import os
@@ -77,12 +78,9 @@ def _range(args: argparse.Namespace, settings: Settings) -> list[date]:
 
 
 def _apply_overrides(args: argparse.Namespace) -> Settings:
-    """Command-line options win over the environment; the Dagster definitions read the environment."""
-    for option, variable in (("users", "AUDIO_DWH_USERS"), ("seed", "AUDIO_DWH_SEED"), ("source", "AUDIO_DWH_SOURCE")):
-        value = getattr(args, option, None)
-        if value is not None:
-            os.environ[variable] = str(value)
-    return load_settings()
+    """The environment's settings, with the command-line options winning over them."""
+    options = {name: getattr(args, name, None) for name in ("users", "seed", "source")}
+    return dataclasses.replace(load_settings(), **{name: v for name, v in options.items() if v is not None})
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
@@ -183,7 +181,7 @@ class RunSummary:
 def _print_warnings_and_failures(instance, result) -> None:
     """The run's warnings (unknown fields, skipped files, new values) and each failed step's reason, a
     line each: Dagster's console log (with stack traces) is shown only with --verbose."""
-    from audio_dwh.orchestration.errors import root_error
+    from audio_dwh.alerts.errors import root_error
 
     for entry in instance.all_logs(result.run_id):
         if entry.level == logging.WARNING and not entry.is_dagster_event:
@@ -204,12 +202,13 @@ def cmd_run(args: argparse.Namespace) -> int:
     prepare_home(settings)
     import dagster as dg
 
-    from audio_dwh.definitions import DAILY_JOB, defs
+    from audio_dwh.definitions import DAILY_JOB, build_definitions
     from audio_dwh.orchestration.run_health import end_dead_runs, this_host
     from audio_dwh.orchestration.supervisor import Interrupted, supervised
     from audio_dwh.partitions import daily_partitions, range_tags
 
-    outside = [d for d in days if not daily_partitions.has_partition_key(d.isoformat())]
+    partitions = daily_partitions(settings.start_date)
+    outside = [d for d in days if not partitions.has_partition_key(d.isoformat())]
     if outside:
         print(
             f"audio-dwh: {', '.join(map(str, outside))} not a daily partition: partitions run from "
@@ -217,7 +216,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
-    job = defs.resolve_job_def(DAILY_JOB)
+    job = build_definitions(settings).resolve_job_def(DAILY_JOB)
     instance = dg.DagsterInstance.get()
     summary = RunSummary()
     log_path = settings.home / "logs" / "audio-dwh-run.log"

@@ -1,32 +1,75 @@
-"""The code location: one Definitions for every asset, check, job, schedule, sensor and resource."""
+"""The code location: one Definitions for every asset, check, job, schedule, sensor and resource,
+built from one Settings when Dagster (or the CLI, or a test) asks for it, never at import."""
+
+import warnings
+from dataclasses import dataclass
 
 import dagster as dg
 
 from audio_dwh.alerts.sensor import alert_sensor
 from audio_dwh.dashboard.assets import dashboard_assets
-from audio_dwh.dbt.assets import dbt_models
-from audio_dwh.events.assets import eventsim_events
-from audio_dwh.orchestration.jobs import DAILY_JOB, daily_job
-from audio_dwh.orchestration.schedules import daily_schedule
-from audio_dwh.orchestration.sensors import landing_sensor
-from audio_dwh.quality.freshness import freshness_checks, freshness_checks_sensor
-from audio_dwh.raw.assets import raw_assets
+from audio_dwh.dbt.assets import build_dbt_assets
+from audio_dwh.events.assets import build_landing_asset
+from audio_dwh.orchestration.jobs import DAILY_JOB, build_daily_job
+from audio_dwh.orchestration.schedules import build_daily_schedule
+from audio_dwh.orchestration.sensors import build_landing_sensor
+from audio_dwh.partitions import daily_partitions
+from audio_dwh.quality.freshness import build_freshness_checks, daily_freshness_policy
+from audio_dwh.raw.assets import build_raw_assets
 from audio_dwh.resources import build_resources
-from audio_dwh.settings import load_settings
+from audio_dwh.settings import Settings, load_settings
 
-__all__ = ["DAILY_JOB", "defs"]
+__all__ = ["DAILY_JOB", "Layers", "build_definitions", "build_layers", "defs"]
 
-settings = load_settings()
 
-defs = dg.Definitions(
-    assets=[eventsim_events, *raw_assets, dbt_models, *dashboard_assets(settings)],
-    asset_checks=freshness_checks,
-    jobs=[daily_job],
-    schedules=[daily_schedule],
-    sensors=[landing_sensor, freshness_checks_sensor, alert_sensor],
-    resources=build_resources(settings),
-    # One process per run, its steps in order: the DuckDB writers take turns through the "duckdb"
-    # pool anyway, and a subprocess per step costs seconds of imports on a small machine (a one-day
-    # landing + raw run: ~100 s multiprocess, mostly waiting, against a few seconds in process).
-    executor=dg.in_process_executor,
-)
+@dataclass(frozen=True)
+class Layers:
+    """The assets of each layer, over one calendar of daily partitions."""
+
+    partitions: dg.DailyPartitionsDefinition
+    landing: dg.AssetsDefinition
+    raw: list[dg.AssetsDefinition]
+    dbt: dg.AssetsDefinition
+    dashboard: list[dg.AssetsDefinition]
+
+    @property
+    def all(self) -> list[dg.AssetsDefinition]:
+        return [self.landing, *self.raw, self.dbt, *self.dashboard]
+
+
+def build_layers(settings: Settings) -> Layers:
+    """Every asset, from the settings it depends on: the first day, the freshness deadline, the target."""
+    partitions = daily_partitions(settings.start_date)
+    freshness = daily_freshness_policy(settings.freshness_deadline_hour)
+    with warnings.catch_warnings():
+        # `backfill_policy` on @asset is beta in Dagster 1.13; every asset depends on it knowingly.
+        warnings.filterwarnings("ignore", message="Parameter `backfill_policy`", category=dg.BetaWarning)
+        return Layers(
+            partitions=partitions,
+            landing=build_landing_asset(partitions),
+            raw=build_raw_assets(partitions, freshness),
+            dbt=build_dbt_assets(partitions, freshness),
+            dashboard=dashboard_assets(settings, partitions),
+        )
+
+
+def build_definitions(settings: Settings) -> dg.Definitions:
+    layers = build_layers(settings)
+    freshness_checks, freshness_checks_sensor = build_freshness_checks(settings.freshness_deadline_hour)
+    return dg.Definitions(
+        assets=layers.all,
+        asset_checks=freshness_checks,
+        jobs=[build_daily_job(freshness_checks)],
+        schedules=[build_daily_schedule(settings.schedule_hour)],
+        sensors=[build_landing_sensor(layers.partitions), freshness_checks_sensor, alert_sensor],
+        resources=build_resources(settings),
+        # One process per run, its steps in order: the DuckDB writers take turns through the "duckdb"
+        # pool anyway, and a subprocess per step pays the imports again for every step.
+        executor=dg.in_process_executor,
+    )
+
+
+@dg.definitions
+def defs() -> dg.Definitions:
+    """What `dagster dev -m audio_dwh.definitions` loads: the definitions of the environment's settings."""
+    return build_definitions(load_settings())

@@ -1,23 +1,23 @@
 """The one daily partitioning every partitioned asset of the project shares (UTC days), and how an
 asset reads the days of its run."""
 
-import warnings
 from datetime import date
 from typing import Any
 
 import dagster as dg
 
 from audio_dwh.dates import parse_day
-from audio_dwh.settings import load_settings
 
-daily_partitions = dg.DailyPartitionsDefinition(start_date=load_settings().start_date.isoformat(), timezone="UTC")
+
+def daily_partitions(start_date: date) -> dg.DailyPartitionsDefinition:
+    """UTC days from start_date (AUDIO_DWH_START_DATE) to yesterday."""
+    return dg.DailyPartitionsDefinition(start_date=start_date.isoformat(), timezone="UTC")
+
 
 # A backfill of any range is one run per asset (or one run for the whole selection, when the daemon
 # groups them): each asset loops over the days of its run, so a run's fixed cost (process start,
 # dbt's parse) is paid once per backfill, not once per day.
 range_backfill = dg.BackfillPolicy.single_run()
-# `backfill_policy` on @asset is marked beta in Dagster 1.13; we depend on it knowingly.
-warnings.filterwarnings("ignore", message="Parameter `backfill_policy` of function `asset`", category=dg.BetaWarning)
 
 
 def range_tags(first: date, last: date) -> dict[str, str]:

@@ -8,10 +8,16 @@ import re
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from audio_dwh.dates import parse_day
 
-DEFAULT_START_DATE = "2026-11-01"
+# The defaults, written once: the simulator's and the resources' own defaults are these.
+DEFAULT_START_DATE = date(2026, 11, 1)
+DEFAULT_USERS = 1000
+DEFAULT_SEED = 42
+TCP_PORT = "a TCP port"
+HOUR = "an hour of the day (UTC)"
 
 
 @dataclass(frozen=True)
@@ -28,11 +34,15 @@ class Settings:
     ui_base_url: str = "http://127.0.0.1:3000"
     dashboard_url: str = "http://127.0.0.1:8501"
     alerts_file: Path | None = None
+    # Sinks from AUDIO_DWH_ALERT_* and AUDIO_DWH_SMTP_*, as entries of an alerts file (secrets by name).
+    alert_sinks: tuple[dict[str, Any], ...] = ()
     target: str = "duckdb"
     bq_project: str = "audio-dwh"
+    bq_dataset: str = "audio_dwh"
     bq_location: str = "US"
+    bq_auth_method: str = "oauth"
     gcs_landing: str = ""
-    bq_maximum_bytes_billed: int = 100_000_000_000  # read by dbt's profiles.yml; checked here
+    bq_maximum_bytes_billed: int = 100_000_000_000
 
     @property
     def warehouse(self) -> Path:
@@ -51,9 +61,20 @@ class Settings:
     def dagster_home(self) -> Path:
         return self.home / "dagster"
 
+    def dbt_profile_environment(self) -> dict[str, str]:
+        """What dbt's profiles.yml reads for the BigQuery target: these settings, so that the profile
+        keeps no defaults of its own."""
+        return {
+            "AUDIO_DWH_BQ_AUTH_METHOD": self.bq_auth_method,
+            "AUDIO_DWH_BQ_PROJECT": self.bq_project,
+            "AUDIO_DWH_BQ_DATASET": self.bq_dataset,
+            "AUDIO_DWH_BQ_LOCATION": self.bq_location,
+            "AUDIO_DWH_BQ_MAXIMUM_BYTES_BILLED": str(self.bq_maximum_bytes_billed),
+        }
+
 
 def load_settings() -> Settings:
-    """Read AUDIO_DWH_* variables (see README, "Configuration")."""
+    """Read AUDIO_DWH_* variables (README, "Configuration")."""
     home = Path(os.environ.get("AUDIO_DWH_HOME", "data")).resolve()
     source = os.environ.get("AUDIO_DWH_SOURCE", "simulator")
     if source not in ("simulator", "files"):
@@ -69,24 +90,58 @@ def load_settings() -> Settings:
     return Settings(
         home=home,
         landing=Path(os.environ.get("AUDIO_DWH_LANDING", str(home / "landing"))).resolve(),
-        start_date=parse_day(os.environ.get("AUDIO_DWH_START_DATE", DEFAULT_START_DATE), "AUDIO_DWH_START_DATE"),
-        source=source,
-        users=_whole("AUDIO_DWH_USERS", "1000", low=1),
-        seed=_whole("AUDIO_DWH_SEED", "42", low=0),
-        reject_threshold=_share("AUDIO_DWH_REJECT_THRESHOLD", "0.01"),
-        schedule_hour=_whole("AUDIO_DWH_SCHEDULE_HOUR", "2", low=0, high=23, unit="an hour of the day (UTC)"),
-        freshness_deadline_hour=_whole(
-            "AUDIO_DWH_FRESHNESS_DEADLINE_HOUR", "6", low=0, high=23, unit="an hour of the day (UTC)"
+        start_date=parse_day(
+            os.environ.get("AUDIO_DWH_START_DATE", DEFAULT_START_DATE.isoformat()), "AUDIO_DWH_START_DATE"
         ),
-        ui_base_url=os.environ.get("AUDIO_DWH_UI_URL", "http://127.0.0.1:3000").rstrip("/"),
-        dashboard_url=os.environ.get("AUDIO_DWH_DASHBOARD_URL", "http://127.0.0.1:8501").rstrip("/"),
+        source=source,
+        users=_whole("AUDIO_DWH_USERS", str(DEFAULT_USERS), low=1),
+        seed=_whole("AUDIO_DWH_SEED", str(DEFAULT_SEED), low=0),
+        reject_threshold=_share("AUDIO_DWH_REJECT_THRESHOLD", "0.01"),
+        schedule_hour=_whole("AUDIO_DWH_SCHEDULE_HOUR", str(Settings.schedule_hour), low=0, high=23, unit=HOUR),
+        freshness_deadline_hour=_whole(
+            "AUDIO_DWH_FRESHNESS_DEADLINE_HOUR", str(Settings.freshness_deadline_hour), low=0, high=23, unit=HOUR
+        ),
+        ui_base_url=os.environ.get("AUDIO_DWH_UI_URL", Settings.ui_base_url).rstrip("/"),
+        dashboard_url=os.environ.get("AUDIO_DWH_DASHBOARD_URL", Settings.dashboard_url).rstrip("/"),
         alerts_file=Path(os.environ["AUDIO_DWH_ALERTS_FILE"]) if os.environ.get("AUDIO_DWH_ALERTS_FILE") else None,
+        alert_sinks=_alert_sinks(),
         target=target,
-        bq_project=os.environ.get("AUDIO_DWH_BQ_PROJECT", "audio-dwh"),
-        bq_location=os.environ.get("AUDIO_DWH_BQ_LOCATION", "US"),
+        bq_project=os.environ.get("AUDIO_DWH_BQ_PROJECT", Settings.bq_project),
+        bq_dataset=os.environ.get("AUDIO_DWH_BQ_DATASET", Settings.bq_dataset),
+        bq_location=os.environ.get("AUDIO_DWH_BQ_LOCATION", Settings.bq_location),
+        bq_auth_method=os.environ.get("AUDIO_DWH_BQ_AUTH_METHOD", Settings.bq_auth_method),
         gcs_landing=gcs_landing,
-        bq_maximum_bytes_billed=_whole("AUDIO_DWH_BQ_MAXIMUM_BYTES_BILLED", "100000000000", low=1),
+        bq_maximum_bytes_billed=_whole(
+            "AUDIO_DWH_BQ_MAXIMUM_BYTES_BILLED", str(Settings.bq_maximum_bytes_billed), low=1
+        ),
     )
+
+
+def _alert_sinks() -> tuple[dict[str, Any], ...]:
+    """The sinks the AUDIO_DWH_ALERT_* and AUDIO_DWH_SMTP_* variables describe; the SMTP password stays
+    in the environment, named, and is read only when a mail is sent."""
+    env = os.environ
+    sinks: list[dict[str, Any]] = []
+    if env.get("AUDIO_DWH_ALERT_WEBHOOK_URL"):
+        sinks.append({"type": "webhook", "url_env": "AUDIO_DWH_ALERT_WEBHOOK_URL"})
+    if env.get("AUDIO_DWH_ALERT_SLACK_URL"):
+        sinks.append({"type": "slack", "url_env": "AUDIO_DWH_ALERT_SLACK_URL"})
+    if env.get("AUDIO_DWH_SMTP_HOST"):
+        sinks.append(
+            {
+                "type": "email",
+                "host": env["AUDIO_DWH_SMTP_HOST"],
+                "port": whole_number(
+                    env.get("AUDIO_DWH_SMTP_PORT", "25"), "AUDIO_DWH_SMTP_PORT", 1, 65535, "a TCP port"
+                ),
+                "from": env.get("AUDIO_DWH_ALERT_EMAIL_FROM", "audio-dwh@localhost"),
+                "to": [a.strip() for a in env.get("AUDIO_DWH_ALERT_EMAIL_TO", "").split(",") if a.strip()],
+                "username": env.get("AUDIO_DWH_SMTP_USER"),
+                "password_env": "AUDIO_DWH_SMTP_PASSWORD",
+                "starttls": env.get("AUDIO_DWH_SMTP_STARTTLS", "") == "1",
+            }
+        )
+    return tuple(sinks)
 
 
 def whole_number(value: object, name: str, low: int, high: int | None = None, unit: str = "a whole number") -> int:

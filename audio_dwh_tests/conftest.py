@@ -9,6 +9,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from audio_dwh.definitions import build_definitions, build_layers
 from audio_dwh.events.simulator import DaySimulator, SimulatorConfig
 from audio_dwh.settings import Settings
 
@@ -38,6 +39,12 @@ def make_settings(home: Path) -> Settings:
         seed=11,
         reject_threshold=0.01,
     )
+
+
+# The code location the tests' settings make. Its assets depend on the first day, the freshness
+# deadline and the target, not on the home, so one build serves every test's warehouse.
+LAYERS = build_layers(make_settings(Path("data")))
+DEFS = build_definitions(make_settings(Path("data")))
 
 
 @pytest.fixture

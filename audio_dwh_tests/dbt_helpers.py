@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import subprocess
@@ -12,6 +13,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from audio_dwh.dbt.project import DBT_PROJECT_DIR
+from audio_dwh_tests.conftest import make_settings
 
 DBT = str(Path(sys.executable).with_name("dbt"))
 
@@ -53,11 +55,8 @@ def offline_bigquery_env(tmp: Path) -> dict[str, str]:
     path = throwaway_service_account_key(
         tmp / "offline-service-account.json", "audio-dwh-offline", "https://oauth2.googleapis.com/token"
     )
-    return {
-        "AUDIO_DWH_TARGET": "bigquery",
-        "AUDIO_DWH_BQ_AUTH_METHOD": "service-account",
-        "GOOGLE_APPLICATION_CREDENTIALS": str(path),
-    }
+    profile = dataclasses.replace(make_settings(tmp), bq_auth_method="service-account").dbt_profile_environment()
+    return {**profile, "AUDIO_DWH_TARGET": "bigquery", "GOOGLE_APPLICATION_CREDENTIALS": str(path)}
 
 
 def compile_inline(sql: str, warehouse: Path, tmp: Path, env: dict[str, str] | None = None) -> str:

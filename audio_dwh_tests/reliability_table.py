@@ -1,8 +1,8 @@
-"""Render the README's "Reliability" table from the records the reliability tests wrote
+"""Render docs/reliability.md's table from the records the reliability tests wrote
 (audio_dwh_tests/artifacts/reliability/*.json, one per test that held). `make reliability` runs the
 tests, then this. A row whose test did not hold (or did not run) says so instead of a result.
 
-    python -m audio_dwh_tests.reliability_table [--readme README.md]
+    python -m audio_dwh_tests.reliability_table [--page docs/reliability.md]
 """
 
 from __future__ import annotations
@@ -12,9 +12,11 @@ import json
 import sys
 from pathlib import Path
 
+from audio_dwh.doc_sections import fill_section
 from audio_dwh_tests.conftest import RELIABILITY_RESULTS
 
-START, END = "<!-- reliability-table:start -->", "<!-- reliability-table:end -->"
+SECTION = "reliability-table"
+PAGE = Path(__file__).resolve().parents[1] / "docs" / "reliability.md"
 # The tests the table reports on, in the order of the issue; a missing record is a test that failed.
 EXPECTED = [
     "test_rerunning_a_day_three_times_changes_no_table",
@@ -50,15 +52,13 @@ def render(results: Path = RELIABILITY_RESULTS) -> str:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--readme", type=Path, default=Path("README.md"))
+    parser.add_argument("--page", type=Path, default=PAGE, help="the page holding the table (default: %(default)s)")
     args = parser.parse_args()
-    text = args.readme.read_text()
-    if START not in text or END not in text:
-        print(f"{args.readme}: no {START} ... {END} section to fill", file=sys.stderr)
+    try:
+        fill_section(args.page, SECTION, render())
+    except ValueError as e:
+        print(e, file=sys.stderr)
         return 1
-    before, rest = text.split(START, 1)
-    _, after = rest.split(END, 1)
-    args.readme.write_text(f"{before}{START}\n{render()}{END}{after}")
     print(render())
     return 0
 

@@ -12,9 +12,8 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
 from audio_dwh.alerts.sensor import alert_sensor
-from audio_dwh.events.assets import eventsim_events
-from audio_dwh.raw.assets import raw_assets
 from audio_dwh.resources import build_resources
+from audio_dwh_tests.conftest import LAYERS
 
 WEBHOOK_TOKEN = "s3cr3t-webhook-token"
 SMTP_PASSWORD = "s3cr3t-smtp-password"
@@ -87,7 +86,7 @@ def _failures(settings, instance) -> None:
     """A blocking check failure (a broken contract), which also fails its run, on one day; a run failing
     on bad files on another: three alerts."""
     resources = build_resources(settings)
-    assets = [eventsim_events, *raw_assets]
+    assets = [LAYERS.landing, *LAYERS.raw]
     assert dg.materialize(assets, partition_key="2026-11-02", resources=resources, instance=instance).success
     con = duckdb.connect(str(settings.warehouse))
     con.execute("ALTER TABLE raw.auth_events ADD COLUMN surprise VARCHAR")
@@ -97,7 +96,7 @@ def _failures(settings, instance) -> None:
     bad.parent.mkdir(parents=True)
     bad.write_text("{oops\n")
     files = build_resources(type(settings)(**{**settings.__dict__, "source": "files"}))
-    listens = [a for a in raw_assets if a.key.path[1] == "listen_events"]
+    listens = [a for a in LAYERS.raw if a.key.path[1] == "listen_events"]
     dg.materialize(listens, partition_key="2026-11-04", resources=files, instance=instance, raise_on_error=False)
 
 

@@ -16,18 +16,17 @@ import sqlglot
 from google.cloud import bigquery
 
 from audio_dwh.dashboard import figures
-from audio_dwh.dashboard.assets import daily_dashboard
 from audio_dwh.dashboard.report import fetch_day
-from audio_dwh.dbt.assets import dbt_models
-from audio_dwh.events.assets import eventsim_events
+from audio_dwh.definitions import build_layers
 from audio_dwh.events.landing import fingerprint
-from audio_dwh.orchestration.sensors import SETTLE_SECONDS, landing_sensor, ready_days
-from audio_dwh.raw.assets import raw_assets
+from audio_dwh.orchestration.sensors import SETTLE_SECONDS, ready_days
 from audio_dwh.resources import build_resources
 from audio_dwh.settings import load_settings
-from audio_dwh_tests.conftest import comparable_columns
+from audio_dwh_tests.conftest import DEFS, comparable_columns
 from audio_dwh_tests.dbt_helpers import run_dbt
 from audio_dwh_tests.emulators import Emulators, google_emulators
+
+pytestmark = pytest.mark.emulator
 
 DAY = "2026-11-03"
 # Only loaded_at left out, as this comparison always did (the clean day rejects nothing).
@@ -57,7 +56,7 @@ def _settings(home: Path, env: dict[str, str]):
 
 def _materialize(settings, day: str, selection=None) -> dg.ExecuteInProcessResult:
     return dg.materialize(
-        [eventsim_events, *raw_assets, dbt_models, daily_dashboard],
+        build_layers(settings).all,
         partition_key=day,
         resources=build_resources(settings),
         instance=dg.DagsterInstance.ephemeral(),
@@ -200,7 +199,7 @@ def test_bad_lines_in_the_bucket_are_rejected_with_their_line_and_the_good_ones_
 
 def test_every_model_compiles_for_bigquery_and_parses_as_bigquery_sql(both_runs, emulators, tmp_path):
     _, bq, _ = both_runs
-    env = {**emulators.env, "AUDIO_DWH_HOME": str(bq.home)}
+    env = {**emulators.env, **bq.dbt_profile_environment(), "AUDIO_DWH_HOME": str(bq.home)}
     run_dbt(["compile", "--target", "bigquery", "--vars", f"{{min_date: {DAY}, max_date: {DAY}}}"], bq.warehouse,
             tmp_path, env)  # fmt: skip
     compiled = sorted((tmp_path / "target" / "compiled" / "audio_dwh" / "models").rglob("*.sql"))
@@ -223,7 +222,7 @@ def test_the_landing_sensor_watches_the_bucket(both_runs, emulators):
         context = dg.build_sensor_context(
             instance=instance, resources={"event_source": source, "gcs": resources["gcs"]}
         )
-        result = landing_sensor(context)
+        result = DEFS.resolve_sensor_def("landing_sensor")(context)
         # A copy still in progress changes nothing that is loaded: not part of the day's fingerprint.
         client.bucket(emulators.bucket).blob(f"landing/auth_events/date={DAY}/.part.json.x1").upload_from_string("{")
         partial = source.bucket.inventory(client)

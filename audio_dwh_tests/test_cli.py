@@ -12,7 +12,6 @@ import dagster as dg
 import duckdb
 import pytest
 
-from audio_dwh.alerts.sinks import load_sinks
 from audio_dwh.events.classic import sparkify_sample
 from audio_dwh.settings import load_settings
 
@@ -94,7 +93,7 @@ def test_every_numeric_setting_is_checked_where_it_is_read_naming_the_variable(t
     monkeypatch.setenv("AUDIO_DWH_SMTP_HOST", "localhost")
     monkeypatch.setenv("AUDIO_DWH_SMTP_PORT", "smtp")
     with pytest.raises(ValueError, match="^AUDIO_DWH_SMTP_PORT must be a TCP port, 1-65535, got 'smtp'$"):
-        load_sinks(None)
+        load_settings()
     done = audio_dwh(tmp_path, "run", AUDIO_DWH_REJECT_THRESHOLD="nan")  # the command: exit 2, before anything runs
     assert done.returncode == 2 and done.stderr.startswith("audio-dwh: AUDIO_DWH_REJECT_THRESHOLD must be a share")
     assert not (tmp_path / "warehouse.duckdb").exists()

@@ -3,10 +3,9 @@
 import json
 from pathlib import Path
 
+from audio_dwh.doc_sections import replace_section
 from audio_dwh.events import contract_table
 from audio_dwh.events.contract import EVENT_KEY, TOPICS, FieldType
-
-README = Path(__file__).resolve().parents[1] / "README.md"
 
 AVRO_TOPIC = {"Auth": "auth_events", "Listen": "listen_events", "PageView": "page_view_events",
               "StatusChange": "status_change_events"}  # fmt: skip
@@ -80,9 +79,9 @@ def test_every_field_has_a_domain_the_simulator_keeps_to(day_events):
     assert all(f.bounds for t in TOPICS.values() for f in t.fields if f.type in (FieldType.LONG, FieldType.DOUBLE))
 
 
-def test_the_readme_lists_every_field_with_its_type_and_domain_as_the_contract_says():
-    text = README.read_text(encoding="utf-8")
-    assert contract_table.replace_in(text) == text, (
-        "README's contract table drifted: python -m audio_dwh.events.contract_table --readme README.md"
+def test_the_raw_layer_page_lists_every_field_with_its_type_and_domain_as_the_contract_says():
+    text = contract_table.PAGE.read_text(encoding="utf-8")
+    assert replace_section(text, contract_table.SECTION, contract_table.render()) == text, (
+        "docs/raw-layer.md's contract table drifted: python -m audio_dwh.events.contract_table"
     )
     assert "| `duration` | double | listen (required) | finite; 0..86400, 0 excluded |" in text

@@ -30,10 +30,12 @@ from audio_dwh.events.contract import TOPICS, Topic
 from audio_dwh.events.landing import day_folder, scan_day
 from audio_dwh.events.simulator import DaySimulator, SimulatorConfig, write_day
 from audio_dwh.raw.duckdb_loader import load_day
-from audio_dwh.sql import quote
+from audio_dwh.warehouse.sql import quote
 from audio_dwh_tests.conftest import DAY
 from audio_dwh_tests.contract_strategies import Line, all_topics, day_files
 from audio_dwh_tests.dbt_helpers import run_dbt
+
+pytestmark = pytest.mark.slow
 
 SCALE = float(os.environ.get("AUDIO_DWH_PROPERTY_SCALE", "1"))
 PROPERTIES = settings(

@@ -28,6 +28,8 @@ from audio_dwh_tests.test_cli import ROOT
 from audio_dwh_tests.test_reliability import checksums
 from audio_dwh_tests.test_ui import LAUNCH_RUN, LOCATION, _graphql, stop_dev
 
+pytestmark = pytest.mark.slow
+
 DAYS = ["2026-11-02", "2026-11-03", "2026-11-04"]  # a day before, the killed day, a day after
 USERS = "4000"  # enough for a kill to land inside the raw load and inside dbt
 

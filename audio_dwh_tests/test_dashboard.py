@@ -22,6 +22,8 @@ from audio_dwh_tests.dashboard_page import CHARTS, Visit, running_dashboard, wai
 from audio_dwh_tests.test_cli import audio_dwh
 from audio_dwh_tests.test_ui import BROWSER_FLAGS
 
+pytestmark = pytest.mark.browser
+
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = Path(__file__).parent / "artifacts"
 FIRST, LAST = date(2026, 11, 1), date(2026, 11, 10)

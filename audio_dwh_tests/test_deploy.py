@@ -11,10 +11,10 @@ import dagster as dg
 import psycopg2
 import pytest
 
-from audio_dwh.events.assets import eventsim_events
-from audio_dwh.raw.assets import raw_assets
 from audio_dwh.resources import build_resources
-from audio_dwh_tests.conftest import free_port, require
+from audio_dwh_tests.conftest import LAYERS, free_port, require
+
+pytestmark = pytest.mark.postgres
 
 ROOT = Path(__file__).resolve().parents[1]
 # Debian installs the server's programs under /usr/lib/postgresql/<major>/bin; take the newest.
@@ -77,7 +77,7 @@ def test_the_production_instance_keeps_runs_events_and_schedules_in_postgres(pos
     instance = dg.DagsterInstance.from_config(str(home))
     try:
         result = dg.materialize(
-            [eventsim_events, *raw_assets], partition_key="2026-11-02", resources=build_resources(settings),
+            [LAYERS.landing, *LAYERS.raw], partition_key="2026-11-02", resources=build_resources(settings),
             instance=instance,
         )  # fmt: skip
         assert result.success

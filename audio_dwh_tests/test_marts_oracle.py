@@ -27,6 +27,8 @@ from audio_dwh.events.text import repair_double_encoding
 from audio_dwh.raw.duckdb_loader import load_day
 from audio_dwh_tests.dbt_helpers import run_dbt
 
+pytestmark = pytest.mark.slow
+
 MART_COLUMNS = ["user_id", "play_start_ts", "play_end_ts", "song_played_sec", "song_name", "song_artist",
                 "user_agent", "location_city", "location_state", "location_latitude", "location_longitude",
                 "level", "gender", "registration_date"]  # fmt: skip

@@ -7,26 +7,27 @@ from datetime import UTC, date, datetime, timedelta
 
 import dagster as dg
 
-from audio_dwh.definitions import defs
-from audio_dwh.events.assets import eventsim_events
 from audio_dwh.events.contract import TOPICS
+from audio_dwh.events.resources import EventSourceResource
 from audio_dwh.events.simulator import DaySimulator, SimulatorConfig, write_day
-from audio_dwh.orchestration.schedules import build_daily_schedule, daily_schedule
-from audio_dwh.orchestration.sensors import SETTLE_SECONDS, landing_sensor
-from audio_dwh.quality.freshness import FRESHNESS_POLICY, MART_KEYS, RAW_KEYS
-from audio_dwh.raw.assets import raw_assets
-from audio_dwh.resources import EventSourceResource, LazyGCSResource, build_resources
+from audio_dwh.orchestration.schedules import build_daily_schedule
+from audio_dwh.orchestration.sensors import SETTLE_SECONDS
+from audio_dwh.quality.freshness import MART_KEYS, RAW_KEYS, daily_freshness_policy
+from audio_dwh.resources import build_resources
+from audio_dwh.warehouse.resources import LazyGCSResource
+from audio_dwh_tests.conftest import DEFS, LAYERS
 
 
 def test_the_schedule_runs_yesterday_at_the_configured_hour():
     context = dg.build_schedule_context(
-        scheduled_execution_time=datetime(2026, 11, 5, 2, tzinfo=UTC), repository_def=defs.get_repository_def()
+        scheduled_execution_time=datetime(2026, 11, 5, 2, tzinfo=UTC), repository_def=DEFS.get_repository_def()
     )
-    request = daily_schedule.evaluate_tick(context).run_requests[0]
+    schedule = DEFS.resolve_schedule_def("daily_schedule")
+    request = schedule.evaluate_tick(context).run_requests[0]
     assert request.partition_key == "2026-11-04" and request.run_key == "schedule-2026-11-04"
-    assert daily_schedule.cron_schedule == "0 2 * * *" and daily_schedule.execution_timezone == "UTC"
+    assert schedule.cron_schedule == "0 2 * * *" and schedule.execution_timezone == "UTC"
     assert build_daily_schedule(7).cron_schedule == "0 7 * * *"
-    assert daily_schedule.job_name == "daily_job"
+    assert schedule.job_name == "daily_job"
 
 
 def _age(folder, seconds: float) -> None:
@@ -43,25 +44,25 @@ def test_the_sensor_of_the_first_version_keeps_its_launched_days_without_running
                  "gcs": LazyGCSResource(project="unused-without-a-bucket")}  # fmt: skip
     with dg.DagsterInstance.ephemeral() as instance:
         context = dg.build_sensor_context(instance=instance, cursor='["2026-11-02"]', resources=resources)
-        result = landing_sensor(context)
+        result = DEFS.resolve_sensor_def("landing_sensor")(context)
     assert result.run_requests == [] and list(json.loads(result.cursor)) == ["2026-11-02"]
 
 
 def test_raw_tables_and_marts_carry_a_freshness_policy_and_a_freshness_check():
-    graph = defs.resolve_asset_graph()
+    graph = DEFS.resolve_asset_graph()
     for key in RAW_KEYS + MART_KEYS:
-        assert graph.get(key).freshness_policy == FRESHNESS_POLICY, key
-    assert FRESHNESS_POLICY.fail_window.to_timedelta() == timedelta(hours=30)
-    checked = {k.asset_key for checks in defs.asset_checks for k in checks.check_keys}
+        assert graph.get(key).freshness_policy == daily_freshness_policy(6), key
+    assert daily_freshness_policy(6).fail_window.to_timedelta() == timedelta(hours=30)
+    checked = {k.asset_key for checks in DEFS.asset_checks for k in checks.check_keys}
     assert set(RAW_KEYS + MART_KEYS) <= checked
-    assert {s.name for s in defs.sensors} >= {"freshness_checks_sensor", "alert_sensor", "landing_sensor"}
+    assert {s.name for s in DEFS.sensors} >= {"freshness_checks_sensor", "alert_sensor", "landing_sensor"}
 
 
 def test_a_late_day_fails_its_freshness_check(settings):
     """Only an old day materialized, yesterday's past its deadline: every freshness check fails."""
-    raw_freshness = [c for c in defs.asset_checks if any(k.asset_key in RAW_KEYS for k in c.check_keys)]
+    raw_freshness = [c for c in DEFS.asset_checks if any(k.asset_key in RAW_KEYS for k in c.check_keys)]
     result = dg.materialize(
-        [eventsim_events, *raw_assets, *raw_freshness],
+        [LAYERS.landing, *LAYERS.raw, *raw_freshness],
         partition_key="2026-11-02",
         resources=build_resources(settings),
         instance=dg.DagsterInstance.ephemeral(),

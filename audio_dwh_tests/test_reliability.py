@@ -22,26 +22,25 @@ import dagster as dg
 import duckdb
 import pytest
 
-from audio_dwh.dbt.assets import dbt_models
-from audio_dwh.events.assets import eventsim_events
 from audio_dwh.events.contract import TOPICS
 from audio_dwh.events.landing import day_folder, scan_day
 from audio_dwh.events.simulator import SIMULATOR_FILE, DaySimulator, SimulatorConfig, write_day
 from audio_dwh.orchestration.instance import prepare_home
 from audio_dwh.orchestration.jobs import DAILY_JOB
-from audio_dwh.orchestration.sensors import SETTLE_SECONDS, landing_sensor
+from audio_dwh.orchestration.sensors import SETTLE_SECONDS
 from audio_dwh.partitions import range_tags
-from audio_dwh.raw.assets import raw_assets
 from audio_dwh.raw.duckdb_loader import load_day
 from audio_dwh.resources import build_resources
-from audio_dwh.sql import quote
-from audio_dwh_tests.conftest import DAY, comparable_columns, make_settings
+from audio_dwh.warehouse.sql import quote
+from audio_dwh_tests.conftest import DAY, DEFS, LAYERS, comparable_columns, make_settings
 from audio_dwh_tests.hostile import BAD_LINES, DOMAIN_LINES, NEW_VALUE_LINES, line
 from audio_dwh_tests.test_alerts import SMTP_PASSWORD, WEBHOOK_TOKEN, _failures, _tick, sinks  # noqa: F401
 from audio_dwh_tests.test_cli import ROOT, audio_dwh
 
-LANDING_AND_RAW = [eventsim_events, *raw_assets]
-EVERYTHING = [*LANDING_AND_RAW, dbt_models]
+pytestmark = pytest.mark.slow
+
+LANDING_AND_RAW = [LAYERS.landing, *LAYERS.raw]
+EVERYTHING = [*LANDING_AND_RAW, LAYERS.dbt]
 
 
 def checksums(warehouse: Path, schemas: tuple[str, ...] = ("raw", "staging", "vault", "marts")) -> dict:
@@ -105,7 +104,7 @@ def test_ten_days_in_shuffled_order_give_the_vault_and_marts_of_loading_them_in_
     assert order != days
     # The models without their tests (dbt run, not build): tests change no data, and save ~3 s a run.
     models_only = dg.AssetSelection.all().without_checks()
-    assert all(_materialize(shuffled, [dbt_models], day, selection=models_only).success for day in order)
+    assert all(_materialize(shuffled, [LAYERS.dbt], day, selection=models_only).success for day in order)
     expected = checksums(in_order.warehouse, ("raw", "vault", "marts"))
     assert checksums(shuffled.warehouse, ("raw", "vault", "marts")) == expected
     reliability(
@@ -328,7 +327,7 @@ def test_late_and_partial_days_are_loaded_by_the_landing_sensor_and_nothing_is_l
         def tick(cursor: str | None) -> tuple[list[str], str]:
             nonlocal lost
             with dg.build_sensor_context(instance=instance, cursor=cursor, resources=sensor_resources) as context:
-                result = landing_sensor(context)
+                result = DEFS.resolve_sensor_def("landing_sensor")(context)
             for request in result.run_requests:
                 run = job.execute_in_process(partition_key=request.partition_key, instance=instance, tags=request.tags)
                 assert run.success

@@ -13,16 +13,18 @@ from pathlib import Path
 
 import dagster as dg
 import duckdb
+import pytest
 from dagster._core.events import DagsterEventType
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import sync_playwright
 
-from audio_dwh.definitions import defs
 from audio_dwh.events.contract import TOPICS
 from audio_dwh.quality.raw_checks import RAW_CHECKS
-from audio_dwh_tests.conftest import free_port
+from audio_dwh_tests.conftest import DEFS, free_port
 from audio_dwh_tests.test_alerts import Receiver
 from audio_dwh_tests.test_cli import ROOT, audio_dwh
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 RAW_CHECK_NAMES = [c.name for c in RAW_CHECKS]
 
@@ -118,7 +120,7 @@ def _assert_backfill_complete(
         assert {(f"raw/{t}", c, d) for t in TOPICS for c in RAW_CHECK_NAMES for d in days} <= evaluated
         # and every other check of the graph (dbt tests judge the run's whole range) but the freshness
         # checks, which judge "now" and run from their own sensor.
-        checks = {(k.asset_key.to_user_string(), k.name) for k in defs.resolve_asset_graph().asset_check_keys}
+        checks = {(k.asset_key.to_user_string(), k.name) for k in DEFS.resolve_asset_graph().asset_check_keys}
         missing = {c for c in checks if c[1] != "freshness_check"} - {(a, c) for a, c, _ in evaluated}
         assert not missing, sorted(missing)
         print(f"backfill {backfill_id}: {len(runs)} run(s), {len(evaluated)} check evaluations")
@@ -177,7 +179,7 @@ def _wait_for_freshness_checks(home: Path, timeout_s: float = 180) -> None:
     """Until the freshness sensor's run has judged every freshness check once."""
     instance = dg.DagsterInstance.from_config(str(home / "dagster"))
     try:
-        expected = {k for k in defs.resolve_asset_graph().asset_check_keys if k.name == "freshness_check"}
+        expected = {k for k in DEFS.resolve_asset_graph().asset_check_keys if k.name == "freshness_check"}
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             latest = instance.event_log_storage.get_latest_asset_check_execution_by_key(list(expected))

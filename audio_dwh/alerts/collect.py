@@ -12,7 +12,7 @@ import dagster as dg
 from dagster._core.events import DagsterEventType
 
 from audio_dwh.alerts.alert import Alert
-from audio_dwh.orchestration.errors import root_error
+from audio_dwh.alerts.errors import root_error
 
 MAX_REASON = 600
 FINISHED = [dg.DagsterRunStatus.SUCCESS, dg.DagsterRunStatus.FAILURE]

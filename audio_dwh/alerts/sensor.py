@@ -47,7 +47,7 @@ def deliver(pending: list[dict], sinks: dict, log) -> list[dict]:
 def alert_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult:
     settings = load_settings()
     state = json.loads(context.cursor) if context.cursor else {"since": 0.0, "seen": {}, "pending": []}
-    sinks = {sink.name: sink for sink in load_sinks(settings.alerts_file)}
+    sinks = {sink.name: sink for sink in load_sinks(settings.alerts_file, settings.alert_sinks)}
     seen: dict[str, float] = state["seen"]
     alerts = []
     for run in finished_runs(context.instance, max(0.0, state["since"] - OVERLAP_SECONDS)):

@@ -10,15 +10,17 @@ import json
 import os
 import smtplib
 import urllib.request
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import yaml
 
 from audio_dwh.alerts.alert import Alert
-from audio_dwh.settings import whole_number
+from audio_dwh.settings import TCP_PORT, whole_number
 
 TIMEOUT_SECONDS = 10
 
@@ -116,35 +118,16 @@ def _sink(entry: dict, source: str) -> Sink:
 
 
 def _port(value: object, where: str) -> int:
-    return whole_number(value, where, 1, 65535, "a TCP port")
+    return whole_number(value, where, 1, 65535, TCP_PORT)
 
 
-def load_sinks(alerts_file: Path | None) -> list[Sink]:
-    """Sinks from the YAML file (see README, "Alerts") and from AUDIO_DWH_ALERT_* variables."""
+def load_sinks(alerts_file: Path | None, from_environment: Iterable[Mapping[str, Any]] = ()) -> list[Sink]:
+    """Sinks from the YAML file (see docs/orchestration.md, "Alerts") and those the settings read from
+    the AUDIO_DWH_ALERT_* and AUDIO_DWH_SMTP_* variables."""
     sinks: list[Sink] = []
     if alerts_file is not None:
         document = yaml.safe_load(alerts_file.read_text()) or {}
         for i, entry in enumerate(document.get("sinks", [])):
             sinks.append(_sink(entry, f"{alerts_file}: sinks[{i}]"))
-    env = os.environ
-    if env.get("AUDIO_DWH_ALERT_WEBHOOK_URL"):
-        sinks.append(WebhookSink(env["AUDIO_DWH_ALERT_WEBHOOK_URL"]))
-    if env.get("AUDIO_DWH_ALERT_SLACK_URL"):
-        sinks.append(WebhookSink(env["AUDIO_DWH_ALERT_SLACK_URL"], style="slack"))
-    if env.get("AUDIO_DWH_SMTP_HOST"):
-        sinks.append(
-            _sink(
-                {
-                    "type": "email",
-                    "host": env["AUDIO_DWH_SMTP_HOST"],
-                    "port": _port(env.get("AUDIO_DWH_SMTP_PORT", "25"), "AUDIO_DWH_SMTP_PORT"),
-                    "from": env.get("AUDIO_DWH_ALERT_EMAIL_FROM", "audio-dwh@localhost"),
-                    "to": [a.strip() for a in env.get("AUDIO_DWH_ALERT_EMAIL_TO", "").split(",") if a.strip()],
-                    "username": env.get("AUDIO_DWH_SMTP_USER"),
-                    "password_env": "AUDIO_DWH_SMTP_PASSWORD",
-                    "starttls": env.get("AUDIO_DWH_SMTP_STARTTLS", "") == "1",
-                },
-                "AUDIO_DWH_SMTP_*",
-            )
-        )
+    sinks += [_sink(entry, "AUDIO_DWH_ALERT_* / AUDIO_DWH_SMTP_* variables") for entry in from_environment]
     return sinks

@@ -23,7 +23,7 @@ from audio_dwh.dashboard.figures import (
 )
 from audio_dwh.dashboard.serving import NotPublishedError, dashboard_reader
 from audio_dwh.settings import load_settings
-from audio_dwh.warehouse_sql import Reader
+from audio_dwh.warehouse.reading import WarehouseReader
 
 PRESETS = {"A day": 1, "7 days": 7, "28 days": 28, "All": None}
 
@@ -77,7 +77,7 @@ def _draw(column: st.delta_generator.DeltaGenerator, chart: alt.TopLevelMixin) -
     column.vega_lite_chart(spec=charts.vega_lite(chart), width="stretch")
 
 
-def render(reader: Reader) -> None:
+def render(reader: WarehouseReader) -> None:
     loaded = figures.loaded_days(reader)
     if loaded is None:
         st.info("The published marts hold no listens yet: run the daily job (make run).")

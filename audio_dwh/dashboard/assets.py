@@ -8,22 +8,22 @@ import dagster as dg
 from dagster_gcp import BigQueryResource
 
 from audio_dwh.dashboard.report import DayReport, fetch_day, write_report
+from audio_dwh.dashboard.resources import DashboardResource
 from audio_dwh.dashboard.serving import publish, served_marts
-from audio_dwh.partitions import daily_partitions, range_backfill, range_metadata, run_days
-from audio_dwh.resources import DashboardResource, WarehouseResource
+from audio_dwh.partitions import range_backfill, range_metadata, run_days
 from audio_dwh.settings import Settings
+from audio_dwh.warehouse.resources import WarehouseResource
 
 # Both follow every mart, day by day, and read or write DuckDB files: one at a time (the duckdb pool).
 AFTER_THE_MARTS: dict[str, Any] = {
     "deps": [dg.AssetKey(["marts", mart.name]) for mart in served_marts()],
-    "partitions_def": daily_partitions,
     "group_name": "dashboard",
     "pool": "duckdb",
     "backfill_policy": range_backfill,
 }
 
 
-@dg.asset(
+SERVING_MARTS: dict[str, Any] = dict(
     key=["serving", "marts"],
     kinds={"duckdb", "parquet"},
     description=(
@@ -33,6 +33,8 @@ AFTER_THE_MARTS: dict[str, Any] = {
     ),
     **AFTER_THE_MARTS,
 )
+
+
 def serving_marts(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource, dashboard: DashboardResource
 ) -> dg.MaterializeResult:
@@ -50,7 +52,7 @@ def serving_marts(
     )
 
 
-@dg.asset(
+DAILY_DASHBOARD: dict[str, Any] = dict(
     key=["reports", "daily_dashboard"],
     kinds={"python", "html"},
     description=(
@@ -61,6 +63,8 @@ def serving_marts(
     ),
     **AFTER_THE_MARTS,
 )
+
+
 def daily_dashboard(
     context: dg.AssetExecutionContext,
     warehouse: WarehouseResource,
@@ -92,6 +96,9 @@ def _publish(folder: Path, report: DayReport) -> dict[str, Any]:
     }
 
 
-def dashboard_assets(settings: Settings) -> list[dg.AssetsDefinition]:
+def dashboard_assets(settings: Settings, partitions_def: dg.PartitionsDefinition) -> list[dg.AssetsDefinition]:
     """The report, and on the DuckDB target the serving copy (on BigQuery the dashboard reads the marts there)."""
-    return [daily_dashboard, serving_marts] if settings.target == "duckdb" else [daily_dashboard]
+    report = dg.asset(**DAILY_DASHBOARD, partitions_def=partitions_def)(daily_dashboard)
+    if settings.target != "duckdb":
+        return [report]
+    return [report, dg.asset(**SERVING_MARTS, partitions_def=partitions_def)(serving_marts)]

@@ -13,8 +13,8 @@ from datetime import date, timedelta
 import duckdb
 import pandas as pd
 
-from audio_dwh.sql import sql_string
-from audio_dwh.warehouse_sql import Reader, fetch, fetch_with_header, table
+from audio_dwh.warehouse.reading import WarehouseReader, fetch_rows, fetch_rows_with_header, table_ref
+from audio_dwh.warehouse.sql import sql_string
 
 PLANS = ("all", "free", "paid")
 TOP_N = 10
@@ -119,7 +119,7 @@ def previous_play_column(group: str, per_plan: bool) -> str:
     return f"previous_play_by_{group}{'_and_plan' if per_plan else ''}"
 
 
-def _listeners(reader: Reader, period: Period, group: str, per_plan: bool) -> str:
+def _listeners(reader: WarehouseReader, period: Period, group: str, per_plan: bool) -> str:
     """SQL counting the distinct users of each group (per plan too, when `per_plan`) among the period's
     plays. Where the plays carry their previous play's date (the serving copy) a user counts once, on
     a play whose previous one in the group is before the period: a filtered count, exact for any
@@ -130,11 +130,11 @@ def _listeners(reader: Reader, period: Period, group: str, per_plan: bool) -> st
     return f"count(CASE WHEN {column} IS NULL OR {column} < DATE '{period.start.isoformat()}' THEN 1 END)"
 
 
-def _has_column(reader: Reader, mart: str, column: str) -> bool:
+def _has_column(reader: WarehouseReader, mart: str, column: str) -> bool:
     if not isinstance(reader, duckdb.DuckDBPyConnection):
         return False
     return bool(
-        fetch(
+        fetch_rows(
             reader,
             f"SELECT 1 FROM duckdb_columns() WHERE schema_name = 'marts' AND table_name = {sql_string(mart)} "
             f"AND column_name = {sql_string(column)}",
@@ -142,40 +142,41 @@ def _has_column(reader: Reader, mart: str, column: str) -> bool:
     )
 
 
-def _frame(reader: Reader, sql: str) -> pd.DataFrame:
-    header, rows = fetch_with_header(reader, sql)
+def _frame(reader: WarehouseReader, sql: str) -> pd.DataFrame:
+    header, rows = fetch_rows_with_header(reader, sql)
     return pd.DataFrame(rows, columns=header)
 
 
-def loaded_days(reader: Reader) -> tuple[date, date] | None:
+def loaded_days(reader: WarehouseReader) -> tuple[date, date] | None:
     """The first and last day with listens, or None when there are none."""
-    ((first, last),) = fetch(
-        reader, f"SELECT min(play_date), max(play_date) FROM {table(reader, 'marts', 'mart_song_play_hourly_metrics')}"
+    ((first, last),) = fetch_rows(
+        reader,
+        f"SELECT min(play_date), max(play_date) FROM {table_ref(reader, 'marts', 'mart_song_play_hourly_metrics')}",
     )
     return None if first is None else (first, last)
 
 
-def headline(reader: Reader, period: Period, plan: str = "all") -> Headline:
-    plays = table(reader, "marts", "mart_song_play")
-    ((listens, seconds, users),) = fetch(
+def headline(reader: WarehouseReader, period: Period, plan: str = "all") -> Headline:
+    plays = table_ref(reader, "marts", "mart_song_play")
+    ((listens, seconds, users),) = fetch_rows(
         reader,
         f"""SELECT count(*), coalesce(sum(song_played_sec), 0), {_listeners(reader, period, "user", plan != "all")}
             FROM {plays} WHERE {period.where("play_start_date")}{_plan(plan)}""",
     )
-    ((paid_share,),) = fetch(
+    ((paid_share,),) = fetch_rows(
         reader,
         f"""SELECT count(CASE WHEN level = 'paid' THEN 1 END) / nullif(count(*), 0)
             FROM {plays} WHERE {period.where("play_start_date")}""",
     )
-    ((registrations,),) = fetch(
+    ((registrations,),) = fetch_rows(
         reader,
-        f"""SELECT count(DISTINCT user_id) FROM {table(reader, "marts", "mart_user_daily_activity")}
+        f"""SELECT count(DISTINCT user_id) FROM {table_ref(reader, "marts", "mart_user_daily_activity")}
             WHERE {period.where("registration_date")}""",
     )
-    ((upgrades, cancellations),) = fetch(
+    ((upgrades, cancellations),) = fetch_rows(
         reader,
         f"""SELECT coalesce(sum(upgrades), 0), coalesce(sum(cancellations), 0)
-            FROM {table(reader, "marts", "mart_plan_changes")} WHERE {period.where("change_date")}""",
+            FROM {table_ref(reader, "marts", "mart_plan_changes")} WHERE {period.where("change_date")}""",
     )
     return Headline(
         listens=listens,
@@ -188,7 +189,7 @@ def headline(reader: Reader, period: Period, plan: str = "all") -> Headline:
     )
 
 
-def daily_trends(reader: Reader, period: Period, plan: str = "all") -> pd.DataFrame:
+def daily_trends(reader: WarehouseReader, period: Period, plan: str = "all") -> pd.DataFrame:
     """Per day of the period: listens (plan filter), paid share of listens, DAU, WAU and MAU (every user)."""
     return _frame(
         reader,
@@ -197,63 +198,63 @@ def daily_trends(reader: Reader, period: Period, plan: str = "all") -> pd.DataFr
             FROM (
                 SELECT play_start_date AS day, count(CASE WHEN true{_plan(plan)} THEN 1 END) AS listens,
                        count(CASE WHEN level = 'paid' THEN 1 END) / count(*) AS paid_share
-                FROM {table(reader, "marts", "mart_song_play")} WHERE {period.where("play_start_date")}
+                FROM {table_ref(reader, "marts", "mart_song_play")} WHERE {period.where("play_start_date")}
                 GROUP BY 1
             ) AS plays
-            LEFT JOIN {table(reader, "marts", "mart_active_users")} AS active ON active.activity_date = plays.day
+            LEFT JOIN {table_ref(reader, "marts", "mart_active_users")} AS active ON active.activity_date = plays.day
             ORDER BY 1""",
     )
 
 
-def hourly_profile(reader: Reader, period: Period, plan: str = "all") -> pd.DataFrame:
+def hourly_profile(reader: WarehouseReader, period: Period, plan: str = "all") -> pd.DataFrame:
     """Listens and distinct listeners by hour of the day (UTC) over the period, all 24 hours."""
     found = _frame(
         reader,
         f"""SELECT extract(HOUR FROM play_start_ts) AS hour, count(*) AS listens,
                    {_listeners(reader, period, "hour", plan != "all")} AS listeners
-            FROM {table(reader, "marts", "mart_song_play")} WHERE {period.where("play_start_date")}{_plan(plan)}
+            FROM {table_ref(reader, "marts", "mart_song_play")} WHERE {period.where("play_start_date")}{_plan(plan)}
             GROUP BY 1""",
     )
     hours = pd.DataFrame({"hour": range(24)})
     return hours.merge(found.astype(int), on="hour", how="left").fillna(0).astype(int)
 
 
-def top_songs(reader: Reader, period: Period, plan: str = "all", n: int = TOP_N) -> pd.DataFrame:
+def top_songs(reader: WarehouseReader, period: Period, plan: str = "all", n: int = TOP_N) -> pd.DataFrame:
     """The period's songs with most unique listeners; ties by listens, then song and artist name (the
     rule of mart_song_play_top_10_songs)."""
     return _frame(
         reader,
         f"""SELECT song_name AS song, song_artist AS artist,
                    {_listeners(reader, period, "song", plan != "all")} AS listeners, count(*) AS listens
-            FROM {table(reader, "marts", "mart_song_play")} WHERE {period.where("play_start_date")}{_plan(plan)}
+            FROM {table_ref(reader, "marts", "mart_song_play")} WHERE {period.where("play_start_date")}{_plan(plan)}
             GROUP BY 1, 2 ORDER BY listeners DESC, listens DESC, song, artist LIMIT {int(n)}""",
     )
 
 
-def top_artists(reader: Reader, period: Period, plan: str = "all", n: int = TOP_N) -> pd.DataFrame:
+def top_artists(reader: WarehouseReader, period: Period, plan: str = "all", n: int = TOP_N) -> pd.DataFrame:
     """The period's artists with most unique listeners; ties by listens, then name."""
     return _frame(
         reader,
         f"""SELECT song_artist AS artist, {_listeners(reader, period, "artist", plan != "all")} AS listeners,
                    count(*) AS listens
-            FROM {table(reader, "marts", "mart_song_play")} WHERE {period.where("play_start_date")}{_plan(plan)}
+            FROM {table_ref(reader, "marts", "mart_song_play")} WHERE {period.where("play_start_date")}{_plan(plan)}
             GROUP BY 1 ORDER BY listeners DESC, listens DESC, artist LIMIT {int(n)}""",
     )
 
 
-def listens_by_state(reader: Reader, period: Period, plan: str = "all") -> pd.DataFrame:
+def listens_by_state(reader: WarehouseReader, period: Period, plan: str = "all") -> pd.DataFrame:
     return _frame(
         reader,
         f"""SELECT location_state AS state, sum(plays) AS listens
-            FROM {table(reader, "marts", "mart_listens_by_state")}
+            FROM {table_ref(reader, "marts", "mart_listens_by_state")}
             WHERE {period.where("play_date")}{_plan(plan)} AND location_state IS NOT NULL
             GROUP BY 1 ORDER BY 1""",
     )
 
 
-def splits(reader: Reader, period: Period, plan: str = "all") -> pd.DataFrame:
+def splits(reader: WarehouseReader, period: Period, plan: str = "all") -> pd.DataFrame:
     """Listens and distinct listeners by plan level and by gender."""
-    plays = table(reader, "marts", "mart_song_play")
+    plays = table_ref(reader, "marts", "mart_song_play")
     by_plan = _listeners(reader, period, "user", per_plan=True)  # a user within one plan level
     by_gender = _listeners(reader, period, "gender", per_plan=plan != "all")
     return _frame(
@@ -268,19 +269,19 @@ def splits(reader: Reader, period: Period, plan: str = "all") -> pd.DataFrame:
     )
 
 
-def page_funnel(reader: Reader, period: Period) -> pd.DataFrame:
+def page_funnel(reader: WarehouseReader, period: Period) -> pd.DataFrame:
     """Page views by page over the period, the most viewed first."""
     return _frame(
         reader,
         f"""SELECT page_name AS page, sum(views) AS views, sum(error_responses) AS errors
-            FROM {table(reader, "marts", "mart_page_funnel")} WHERE {period.where("view_date")}
+            FROM {table_ref(reader, "marts", "mart_page_funnel")} WHERE {period.where("view_date")}
             GROUP BY 1 ORDER BY views DESC, page""",
     )
 
 
-def retention(reader: Reader, period: Period, cohorts: int = 12) -> pd.DataFrame:
+def retention(reader: WarehouseReader, period: Period, cohorts: int = 12) -> pd.DataFrame:
     """Retention of the latest `cohorts` registration weeks, in the activity weeks the period touches."""
-    weeks = table(reader, "marts", "mart_retention")
+    weeks = table_ref(reader, "marts", "mart_retention")
     monday = period.start - timedelta(days=period.start.weekday())
     in_period = f"activity_week BETWEEN DATE '{monday.isoformat()}' AND DATE '{period.end.isoformat()}'"
     return _frame(

@@ -21,7 +21,7 @@ from altair.utils._importers import vl_version_for_vl_convert
 
 from audio_dwh.dashboard import charts, figures
 from audio_dwh.dashboard.figures import HEADLINE_LABELS, Headline, Period, format_change, format_figure
-from audio_dwh.warehouse_sql import Reader
+from audio_dwh.warehouse.reading import WarehouseReader
 
 
 @dataclass(frozen=True)
@@ -38,7 +38,7 @@ class DayReport:
         return None if self.top_songs.empty else self.top_songs.iloc[0]
 
 
-def fetch_day(reader: Reader, day: date) -> DayReport:
+def fetch_day(reader: WarehouseReader, day: date) -> DayReport:
     """The day's figures and charts from the marts, on DuckDB or BigQuery."""
     period = Period(day, day)
     return DayReport(

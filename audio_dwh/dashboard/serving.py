@@ -25,8 +25,8 @@ from google.cloud import bigquery
 from audio_dwh.dashboard import figures
 from audio_dwh.dbt.project import dbt_project, prepare_manifest
 from audio_dwh.settings import Settings
-from audio_dwh.sql import quote, sql_string
-from audio_dwh.warehouse_sql import Reader
+from audio_dwh.warehouse.reading import WarehouseReader
+from audio_dwh.warehouse.sql import quote, sql_string
 
 CURRENT = "current"
 VERSIONS = "versions"
@@ -191,7 +191,7 @@ def _previous_plays() -> str:
     )
 
 
-def dashboard_reader(settings: Settings) -> Reader:
+def dashboard_reader(settings: Settings) -> WarehouseReader:
     """What the dashboard reads: the serving copy on the DuckDB target, the marts themselves on BigQuery
     (many readers at once, no writer's lock)."""
     if settings.target == "bigquery":

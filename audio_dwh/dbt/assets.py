@@ -13,11 +13,10 @@ from dagster_gcp import BigQueryResource
 from audio_dwh.dbt.checks import describe_test, failing_rows
 from audio_dwh.dbt.failure import failure_message
 from audio_dwh.dbt.project import dbt_project, keep_partial_parse, prepare_manifest, prune_run_targets
-from audio_dwh.partitions import daily_partitions, range_backfill, run_days
+from audio_dwh.partitions import range_backfill, run_days
 from audio_dwh.quality.day_checks import check_output, day_evaluations
-from audio_dwh.quality.freshness import FRESHNESS_POLICY
-from audio_dwh.resources import WarehouseResource
-from audio_dwh.warehouse_sql import Reader, columns_of, fetch, table
+from audio_dwh.warehouse.reading import WarehouseReader, columns_of, fetch_rows, table_ref
+from audio_dwh.warehouse.resources import WarehouseResource
 
 # dagster-dbt's key for the DbtProject object in each asset's metadata
 PROJECT_METADATA_KEY = "dagster_dbt/project"
@@ -30,6 +29,11 @@ class AudioDwhTranslator(DagsterDbtTranslator):
     """Keys and groups by layer; sources keep the raw asset keys their meta names. Tests are checks
     partitioned like their models, each saying what it asserts."""
 
+    def __init__(self, partitions_def: dg.PartitionsDefinition, marts_freshness: dg.FreshnessPolicy):
+        super().__init__()
+        self.partitions_def = partitions_def
+        self.marts_freshness = marts_freshness
+
     def get_asset_spec(self, manifest: Mapping[str, Any], unique_id: str, project: Any) -> dg.AssetSpec:
         spec = super().get_asset_spec(manifest, unique_id, project)
         # The DbtProject object is no metadata a person can read (the UI shows it as "unserializable");
@@ -40,7 +44,7 @@ class AudioDwhTranslator(DagsterDbtTranslator):
             return spec
         layer = LAYERS[node["fqn"][1]]
         spec = spec.replace_attributes(key=dg.AssetKey([layer, node["name"]]), group_name=layer)
-        return spec.replace_attributes(freshness_policy=FRESHNESS_POLICY) if layer == "marts" else spec
+        return spec.replace_attributes(freshness_policy=self.marts_freshness) if layer == "marts" else spec
 
     def get_asset_check_spec(
         self, asset_spec: dg.AssetSpec, manifest: Mapping[str, Any], unique_id: str, project: Any
@@ -57,7 +61,7 @@ class AudioDwhTranslator(DagsterDbtTranslator):
                 additional_deps=spec.additional_deps,
                 metadata=spec.metadata,
                 blocking=spec.blocking,
-                partitions_def=daily_partitions,
+                partitions_def=self.partitions_def,
             )
 
 
@@ -65,9 +69,10 @@ class AudioDwhTranslator(DagsterDbtTranslator):
 def _dbt_environment(warehouse: WarehouseResource, days: Mapping[str, str]) -> Iterator[None]:
     """What profiles.yml and macros/load_window.sql read: the resource's warehouse file and the run's
     days. Passed in the environment, not as --vars: changed vars make dbt parse the whole project
-    again (~3 s a run); the models read the days only when they run, so a new day re-parses nothing
+    again every run; the models read the days only when they run, so a new day re-parses nothing
     (on BigQuery, the marts' partition list re-parses those six files)."""
     values = {
+        **warehouse.dbt_profile,
         "AUDIO_DWH_WAREHOUSE": warehouse.database,
         "AUDIO_DWH_MIN_DATE": days["min_date"],
         "AUDIO_DWH_MAX_DATE": days["max_date"],
@@ -84,26 +89,46 @@ def _dbt_environment(warehouse: WarehouseResource, days: Mapping[str, str]) -> I
                 os.environ[name] = value
 
 
-@dbt_assets(
-    manifest=prepare_manifest(dbt_project),
-    project=dbt_project,
-    dagster_dbt_translator=AudioDwhTranslator(),
-    partitions_def=daily_partitions,
-    # A backfill goes to dbt as one run over its whole range: the vault macros give exactly the
-    # result of loading the days one by one (tested), at a fraction of the cost.
-    backfill_policy=range_backfill,
-    pool="duckdb",
-    name="dbt_models",
-)
-def dbt_models(
+def build_dbt_assets(
+    partitions_def: dg.PartitionsDefinition, marts_freshness: dg.FreshnessPolicy
+) -> dg.AssetsDefinition:
+    """Every dbt model as an asset and every dbt test as its check, over the days partitions_def holds."""
+
+    @dbt_assets(
+        manifest=prepare_manifest(dbt_project),
+        project=dbt_project,
+        dagster_dbt_translator=AudioDwhTranslator(partitions_def, marts_freshness),
+        partitions_def=partitions_def,
+        # A backfill goes to dbt as one run over its whole range: the vault macros give exactly the
+        # result of loading the days one by one (tested), at a fraction of the cost.
+        backfill_policy=range_backfill,
+        pool="duckdb",
+        name="dbt_models",
+    )
+    def dbt_models(
+        context: dg.AssetExecutionContext,
+        dbt: DbtCliResource,
+        warehouse: WarehouseResource,
+        bigquery: BigQueryResource,
+    ):
+        """dbt build over the partition range, on the warehouse's target; row counts are the rows whose
+        day (load_date, or a mart's day column) is in it."""
+        yield from _build_and_record(context, dbt, warehouse, bigquery)
+
+    return dbt_models
+
+
+def _build_and_record(
     context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource, bigquery: BigQueryResource
-):
-    """dbt build over the partition range, on the warehouse's target; row counts are the rows whose
-    day (load_date, or a mart's day column) is in it."""
+) -> Iterator[Any]:
+    """Runs dbt build over the run's days and yields its events, each materialization with its row
+    count and columns, each test's result recorded for every day it judged."""
     judged = run_days(context)
     days = {"min_date": judged[0].isoformat(), "max_date": judged[-1].isoformat()}
     with _dbt_environment(warehouse, days):
-        invocation = dbt.cli(["build", "--target", warehouse.target], context=context, raise_on_error=False)
+        # dbt's unit tests check the models' code, not a day's data: the test suite runs them.
+        build = ["build", "--target", warehouse.target, "--exclude-resource-type", "unit_test"]
+        invocation = dbt.cli(build, context=context, raise_on_error=False)
         events = list(invocation.stream())
     keep_partial_parse(invocation.target_path)
     prune_run_targets()
@@ -156,16 +181,16 @@ def dbt_models(
         raise dg.Failure(description=failure_message(run_results, nodes, LAYERS, span, log), allow_retries=False)
 
 
-def _table_metadata(reader: Reader, tables: Mapping[str, Mapping[str, Any]], days: Mapping[str, str]) -> dict:
+def _table_metadata(reader: WarehouseReader, tables: Mapping[str, Mapping[str, Any]], days: Mapping[str, str]) -> dict:
     """Per output: the rows whose day (load_date, or a mart's day column) is in the run, and the built
     table's every column with its engine type and its dbt description."""
     columns = columns_of(reader, [(node["schema"], node["alias"]) for node in tables.values()])
     found = {}
     for name, node in tables.items():
         day_column = node["config"].get("meta", {}).get("day_column", "load_date")
-        rows = fetch(
+        rows = fetch_rows(
             reader,
-            f"SELECT count(*) FROM {table(reader, node['schema'], node['alias'])} "
+            f"SELECT count(*) FROM {table_ref(reader, node['schema'], node['alias'])} "
             f"WHERE {day_column} BETWEEN DATE '{days['min_date']}' AND DATE '{days['max_date']}'",  # validated days
         )[0][0]
         documented = node.get("columns", {})

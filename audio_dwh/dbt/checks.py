@@ -6,7 +6,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from audio_dwh.warehouse_sql import Reader, fetch_with_header
+from audio_dwh.warehouse.reading import WarehouseReader, fetch_rows_with_header
 
 FAILING_ROWS_SHOWN = 5
 IN_RUN = "judged on the rows of the run's days"
@@ -59,9 +59,11 @@ def describe_test(test: Mapping[str, Any]) -> str:
     return sentences[name]() if name in sentences else f"dbt test {test['name']} passes on {model}."
 
 
-def failing_rows(reader: Reader, compiled_sql: str) -> str:
+def failing_rows(reader: WarehouseReader, compiled_sql: str) -> str:
     """The first failing rows of a test (its compiled query selects them), as a markdown table."""
-    header, rows = fetch_with_header(reader, f"SELECT * FROM ({compiled_sql}) AS failing LIMIT {FAILING_ROWS_SHOWN}")
+    header, rows = fetch_rows_with_header(
+        reader, f"SELECT * FROM ({compiled_sql}) AS failing LIMIT {FAILING_ROWS_SHOWN}"
+    )
     if not rows:
         return "none"
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]

@@ -14,7 +14,7 @@ from dagster_dbt import DbtProject
 DBT_PROJECT_DIR = Path(__file__).resolve().parents[2] / "dbt_project"
 
 PARTIAL_PARSE = "partial_parse.msgpack"
-# dagster-dbt writes every run's artifacts (~4 MB: log, manifest, parse state, compiled SQL) to a
+# dagster-dbt writes every run's artifacts (log, manifest, parse state, compiled SQL) to a
 # folder of its own under target/ and never removes it: the newest ones are kept for a look after a run.
 KEPT_RUN_TARGETS = 20
 

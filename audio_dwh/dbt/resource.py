@@ -1,11 +1,11 @@
 """The dbt CLI resource, without the two things dagster-dbt does before every dbt command that cost
-seconds and give us nothing (measured: ~4 s of a one-day run's ~14 s before this; see README,
-"Performance"). It runs the same dbt executable with the same arguments and streams the same events.
+seconds and give us nothing (measured in bench/results/history.md). It runs the same dbt executable
+with the same arguments and streams the same events.
 
-- dagster-dbt runs `dbt --version` in a subprocess (~3 s on two cores) to tell dbt Core from the
+- dagster-dbt runs `dbt --version` in a subprocess, a second Python start, to tell dbt Core from the
   Fusion engine. Our dbt is the venv's dbt-core, the package this process imports: its version is
   known without a subprocess.
-- It opens a dbt adapter in this process (~1.2 s) that only its fetch_row_counts and
+- It opens a dbt adapter in this process, importing and connecting, that only its fetch_row_counts and
   fetch_column_metadata use. We count rows ourselves once dbt has exited (audio_dwh/dbt/assets.py),
   and an extra DuckDB handle in this process is exactly what must not exist while dbt writes.
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import yaml
 
 from audio_dwh.events.contract import TOPICS
-from audio_dwh.raw.duckdb_loader import LOAD_COLUMNS, RAW_SCHEMA, SQL_TYPES
+from audio_dwh.events.raw_schema import LOAD_COLUMNS, RAW_SCHEMA, SQL_TYPES
 
 SOURCES_FILE = Path(__file__).resolve().parents[2] / "dbt_project" / "models" / "staging" / "_raw_sources.yml"
 HEADER = "# Generated from audio_dwh/events/contract.py by `python -m audio_dwh.dbt.sources`: do not edit.\n"

@@ -10,9 +10,9 @@ from google.cloud import storage
 
 from audio_dwh.events.contract import TOPICS
 from audio_dwh.events.landing import classify, day_folder_name, fingerprint, landed, local_inventory
+from audio_dwh.events.resources import EventSourceResource
 from audio_dwh.events.simulator import write_day
-from audio_dwh.partitions import daily_partitions, range_backfill, range_metadata, run_days
-from audio_dwh.resources import EventSourceResource
+from audio_dwh.partitions import range_backfill, range_metadata, run_days
 
 LANDING_KEY = dg.AssetKey(["landing", "eventsim_events"])
 FINGERPRINTS = "landing_fingerprints"
@@ -65,25 +65,30 @@ def _land_day(
     return metadata, fingerprint(topics)
 
 
-@dg.asset(
-    key=LANDING_KEY,
-    partitions_def=daily_partitions,
-    backfill_policy=range_backfill,
-    group_name="landing",
-    kinds={"python", "json"},
-    description=(
-        "A day of eventsim events as JSON lines under landing/<topic>/date=YYYY-MM-DD/. With the "
-        "simulator source the day is generated (deterministic per seed and day); with the files "
-        "source the files already there are taken as they are. With AUDIO_DWH_GCS_LANDING set, generated "
-        "days are uploaded to the landing bucket in the same layout."
-    ),
-)
-def eventsim_events(
-    context: dg.AssetExecutionContext, event_source: EventSourceResource, gcs: GCSResource
-) -> dg.MaterializeResult:
-    gcs_client = gcs.get_client() if event_source.bucket else None
-    landed_days = {day: _land_day(context, event_source, gcs_client, day) for day in run_days(context)}
-    metadata = range_metadata({day: figures for day, (figures, _) in landed_days.items()})
-    # What the landing sensor compares a day's files with to see that they changed since this load.
-    metadata[FINGERPRINTS] = dg.MetadataValue.json({day.isoformat(): fp for day, (_, fp) in landed_days.items()})
-    return dg.MaterializeResult(metadata=metadata)
+def build_landing_asset(partitions_def: dg.PartitionsDefinition) -> dg.AssetsDefinition:
+    """landing/eventsim_events over the days partitions_def holds."""
+
+    @dg.asset(
+        key=LANDING_KEY,
+        partitions_def=partitions_def,
+        backfill_policy=range_backfill,
+        group_name="landing",
+        kinds={"python", "json"},
+        description=(
+            "A day of eventsim events as JSON lines under landing/<topic>/date=YYYY-MM-DD/. With the "
+            "simulator source the day is generated (deterministic per seed and day); with the files "
+            "source the files already there are taken as they are. With AUDIO_DWH_GCS_LANDING set, generated "
+            "days are uploaded to the landing bucket in the same layout."
+        ),
+    )
+    def eventsim_events(
+        context: dg.AssetExecutionContext, event_source: EventSourceResource, gcs: GCSResource
+    ) -> dg.MaterializeResult:
+        gcs_client = gcs.get_client() if event_source.bucket else None
+        landed_days = {day: _land_day(context, event_source, gcs_client, day) for day in run_days(context)}
+        metadata = range_metadata({day: figures for day, (figures, _) in landed_days.items()})
+        # What the landing sensor compares a day's files with to see that they changed since this load.
+        metadata[FINGERPRINTS] = dg.MetadataValue.json({day.isoformat(): fp for day, (_, fp) in landed_days.items()})
+        return dg.MaterializeResult(metadata=metadata)
+
+    return eventsim_events

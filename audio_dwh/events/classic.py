@@ -21,7 +21,7 @@ import duckdb
 from audio_dwh.dates import parse_day
 from audio_dwh.events.contract import TOPICS
 from audio_dwh.events.landing import day_folder
-from audio_dwh.sql import sql_string
+from audio_dwh.warehouse.sql import sql_string
 
 CLASSIC_FILE = "classic.json"
 # Real eventsim output shipped as example data: 30 days of November 2018 (sparkify/SOURCE.md).

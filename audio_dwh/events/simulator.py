@@ -22,9 +22,9 @@ import math
 import os
 import random
 from bisect import bisect
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from enum import IntEnum
 from itertools import accumulate
 from pathlib import Path
 
@@ -35,6 +35,7 @@ from audio_dwh.events import reference
 from audio_dwh.events.contract import TOPICS
 from audio_dwh.events.landing import day_folder
 from audio_dwh.events.text import double_encode
+from audio_dwh.settings import DEFAULT_SEED, DEFAULT_START_DATE, DEFAULT_USERS
 
 DAY_MS = 86_400_000
 # Pages whose submission changes a subscription: only the plan process may emit them.
@@ -53,9 +54,9 @@ State = tuple[str, str, int, str, str]  # page, method, status, auth, level
 
 @dataclass(frozen=True)
 class SimulatorConfig:
-    seed: int = 42
-    users: int = 200
-    epoch: date = date(2026, 11, 1)
+    seed: int = DEFAULT_SEED
+    users: int = DEFAULT_USERS
+    epoch: date = DEFAULT_START_DATE
 
 
 @dataclass
@@ -189,10 +190,16 @@ class DayPlan:
     paid: np.ndarray
     cancelled: np.ndarray
     sessions: np.ndarray
-    change: np.ndarray  # 0 none, 1 upgrade, 2 downgrade, 3 cancel
+    change: np.ndarray  # a PlanChange per user (int8)
 
 
-UPGRADE, DOWNGRADE, CANCEL = 1, 2, 3
+class PlanChange(IntEnum):
+    """What a user's plan does on a day, as the day's plan array holds it."""
+
+    NONE = 0
+    UPGRADE = 1
+    DOWNGRADE = 2
+    CANCEL = 3
 
 
 def _json(value: str) -> str:
@@ -235,14 +242,14 @@ def plan_day(config: SimulatorConfig, population: Population, site: Site, day: d
         sessions = rng.poisson(population.activity * weekday_factor(d, site)) * active
         u = rng.random(n)
         with_session = sessions > 0
-        change = np.zeros(n, dtype=np.int8)
-        change[with_session & ~paid & (u < P_UPGRADE)] = UPGRADE
-        change[with_session & paid & (u < P_DOWNGRADE)] = DOWNGRADE
-        change[with_session & (u > 1.0 - P_CANCEL)] = CANCEL
+        change = np.full(n, PlanChange.NONE, dtype=np.int8)
+        change[with_session & ~paid & (u < P_UPGRADE)] = PlanChange.UPGRADE
+        change[with_session & paid & (u < P_DOWNGRADE)] = PlanChange.DOWNGRADE
+        change[with_session & (u > 1.0 - P_CANCEL)] = PlanChange.CANCEL
         if d == day:
             return DayPlan(paid, cancelled, sessions, change)
-        paid = np.where(change == UPGRADE, True, np.where(change == DOWNGRADE, False, paid))
-        cancelled = cancelled | (change == CANCEL)
+        paid = np.where(change == PlanChange.UPGRADE, True, np.where(change == PlanChange.DOWNGRADE, False, paid))
+        cancelled = cancelled | (change == PlanChange.CANCEL)
         d += timedelta(days=1)
 
 
@@ -273,13 +280,15 @@ class DaySimulator:
         # The pages that render a planned change, after the session's first page (Home), per level.
         cancel = ("Settings", "Logged In"), ("Cancel", "Logged In"), ("Cancellation Confirmation", "Cancelled")
         self.paths = {
-            (UPGRADE, "free"): self._path("free", ("Upgrade", "Logged In"), ("Submit Upgrade", "Logged In")),
-            (DOWNGRADE, "paid"): self._path("paid", ("Downgrade", "Logged In"), ("Submit Downgrade", "Logged In")),
-            (CANCEL, "free"): self._path("free", *cancel),
-            (CANCEL, "paid"): self._path("paid", *cancel),
+            (PlanChange.UPGRADE, "free"): self._path("free", ("Upgrade", "Logged In"), ("Submit Upgrade", "Logged In")),
+            (PlanChange.DOWNGRADE, "paid"): self._path(
+                "paid", ("Downgrade", "Logged In"), ("Submit Downgrade", "Logged In")
+            ),
+            (PlanChange.CANCEL, "free"): self._path("free", *cancel),
+            (PlanChange.CANCEL, "paid"): self._path("paid", *cancel),
         }
-        self.paths[(UPGRADE, "free")].append(self.site.index[("Home", "GET", 200, "Logged In", "paid")])
-        self.paths[(DOWNGRADE, "paid")].append(self.site.index[("Home", "GET", 200, "Logged In", "free")])
+        self.paths[(PlanChange.UPGRADE, "free")].append(self.site.index[("Home", "GET", 200, "Logged In", "paid")])
+        self.paths[(PlanChange.DOWNGRADE, "paid")].append(self.site.index[("Home", "GET", 200, "Logged In", "free")])
 
     def _path(self, level: str, *steps: tuple[str, str]) -> list[int]:
         by_page = {(s[0], s[3], s[4]): i for i, s in enumerate(self.site.states)}
@@ -302,10 +311,10 @@ class DaySimulator:
         start_ms = _day_start_ms(day)
         out: dict[str, list[tuple[int, int, int, str]]] = {t: [] for t in TOPICS}
         session_base = (day.toordinal() - date(2000, 1, 1).toordinal()) * 1_000_000
-        sessions: list[tuple[int, int | None, int]] = []  # (start ms, user index or None, planned change)
+        sessions: list[tuple[int, int | None, PlanChange]] = []  # (start ms, user index or None, planned change)
         for i in np.flatnonzero(plan.sessions):
             for k in range(int(plan.sessions[i])):
-                change = int(plan.change[i]) if k == 0 else 0
+                change = PlanChange(plan.change[i]) if k == 0 else PlanChange.NONE
                 offset = self._start_offset_ms(rnd)
                 if change:  # leave the planned change room to finish before midnight
                     offset = min(offset, DAY_MS - 3_600_000)
@@ -313,7 +322,7 @@ class DaySimulator:
         n_guests = np.random.default_rng([self.config.seed, 3, day.toordinal()]).poisson(
             GUEST_SESSIONS_PER_USER * self.config.users * weekday_factor(day, site)
         )
-        sessions += [(start_ms + self._start_offset_ms(rnd), None, 0) for _ in range(n_guests)]
+        sessions += [(start_ms + self._start_offset_ms(rnd), None, PlanChange.NONE) for _ in range(n_guests)]
         sessions.sort(key=lambda s: (s[0], -1 if s[1] is None else s[1]))
         end_ms = start_ms + DAY_MS
         for number, (t0, user, change) in enumerate(sessions):
@@ -336,7 +345,7 @@ class DaySimulator:
         t: int,
         end_ms: int,
         user: int | None,
-        change: int,
+        change: PlanChange,
         plan: DayPlan,
     ) -> None:
         site = self.site
@@ -422,17 +431,10 @@ def write_day(simulator: DaySimulator, day: date, landing: Path) -> dict[str, in
         folder.mkdir(parents=True, exist_ok=True)
         tmp = folder / f".{SIMULATOR_FILE}.tmp"
         with tmp.open("w", encoding="utf-8") as out:
-            # In slices: one string of a whole topic (~250 MB) and its encoded copy fault in fresh
-            # memory pages (~1 s/GB here); slices halve the peak RSS of a million-event day.
+            # In slices: one string of a whole topic and its encoded copy would each be fresh memory
+            # the kernel faults in page by page, for a big day the largest part of its peak RSS.
             for start in range(0, len(lines), WRITE_SLICE_LINES):
                 out.write("\n".join(lines[start : start + WRITE_SLICE_LINES]) + "\n")
         os.replace(tmp, folder / SIMULATOR_FILE)
         counts[topic] = len(lines)
     return counts
-
-
-def days(start: date, end: date) -> Iterator[date]:
-    d = start
-    while d <= end:
-        yield d
-        d += timedelta(days=1)

@@ -4,14 +4,13 @@ from datetime import timedelta
 
 import dagster as dg
 
-from audio_dwh.orchestration.jobs import daily_job
-from audio_dwh.settings import load_settings
+from audio_dwh.orchestration.jobs import DAILY_JOB
 
 
 def build_daily_schedule(hour: int) -> dg.ScheduleDefinition:
     @dg.schedule(
         name="daily_schedule",
-        job=daily_job,
+        job_name=DAILY_JOB,
         cron_schedule=f"0 {hour} * * *",
         execution_timezone="UTC",
         default_status=dg.DefaultScheduleStatus.RUNNING,
@@ -22,6 +21,3 @@ def build_daily_schedule(hour: int) -> dg.ScheduleDefinition:
         return dg.RunRequest(run_key=f"schedule-{day}", partition_key=day)
 
     return daily_schedule
-
-
-daily_schedule = build_daily_schedule(load_settings().schedule_hour)

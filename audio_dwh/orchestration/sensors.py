@@ -11,9 +11,8 @@ from audio_dwh.dates import parse_day
 from audio_dwh.events.assets import FINGERPRINTS, LANDING_KEY
 from audio_dwh.events.contract import TOPICS
 from audio_dwh.events.landing import FileStamp, fingerprint, local_inventory
-from audio_dwh.orchestration.jobs import daily_job
-from audio_dwh.partitions import daily_partitions
-from audio_dwh.resources import EventSourceResource
+from audio_dwh.events.resources import EventSourceResource
+from audio_dwh.orchestration.jobs import DAILY_JOB
 
 # Writers (eventsim's file output, a copy from a bucket) get this long to finish the file they write:
 # a day whose files changed more recently is not ready.
@@ -64,41 +63,46 @@ def _known_fingerprints(cursor: str | None) -> dict[str, str]:
     return dict.fromkeys(known, LAUNCHED_BEFORE_FINGERPRINTS) if isinstance(known, list) else known
 
 
-@dg.sensor(
-    name="landing_sensor",
-    job=daily_job,
-    minimum_interval_seconds=30,
-    default_status=dg.DefaultSensorStatus.STOPPED,
-    description=(
-        "Watches the landing folder, or the landing bucket when AUDIO_DWH_GCS_LANDING is set "
-        "(AUDIO_DWH_SOURCE=files), and launches daily_job for each day whose files have settled (none "
-        "changed for 60 s) once all four topic folders are there, or an hour after the day ended with "
-        "the topics that came. A day launches again each time its files change (added, changed or "
-        "removed), once per change: the run key names the day's files and the run that loaded them before."
-    ),
-)
-def landing_sensor(
-    context: dg.SensorEvaluationContext, event_source: EventSourceResource, gcs: GCSResource
-) -> dg.SensorResult:
-    known = _known_fingerprints(context.cursor)
-    bucket = event_source.bucket
-    inventory = bucket.inventory(gcs.get_client()) if bucket else local_inventory(event_source.landing_path)
-    requests = []
-    for day, files in ready_days(inventory, time.time()).items():
-        key = day.isoformat()
-        if known.get(key) == files or not daily_partitions.has_partition_key(key):
-            continue
-        loaded, after_run = last_load(context.instance, day)
-        launched_before = known.get(key) == LAUNCHED_BEFORE_FINGERPRINTS
-        known[key] = files
-        if launched_before or loaded == files:
-            continue  # these very files were loaded by another run (the CLI, the UI, the schedule)
-        requests.append(
-            dg.RunRequest(
-                # Unique per change, even back to files loaded before (a late file removed again).
-                run_key=f"landing-{key}-{files}-after-{after_run or 'none'}",
-                partition_key=key,
-                tags={"audio_dwh/trigger": "landing", "audio_dwh/landing_fingerprint": files},
+def build_landing_sensor(partitions_def: dg.PartitionsDefinition) -> dg.SensorDefinition:
+    """The landing sensor over the days partitions_def holds."""
+
+    @dg.sensor(
+        name="landing_sensor",
+        job_name=DAILY_JOB,
+        minimum_interval_seconds=30,
+        default_status=dg.DefaultSensorStatus.STOPPED,
+        description=(
+            "Watches the landing folder, or the landing bucket when AUDIO_DWH_GCS_LANDING is set "
+            "(AUDIO_DWH_SOURCE=files), and launches daily_job for each day whose files have settled (none "
+            "changed for 60 s) once all four topic folders are there, or an hour after the day ended with "
+            "the topics that came. A day launches again each time its files change (added, changed or "
+            "removed), once per change: the run key names the day's files and the run that loaded them before."
+        ),
+    )
+    def landing_sensor(
+        context: dg.SensorEvaluationContext, event_source: EventSourceResource, gcs: GCSResource
+    ) -> dg.SensorResult:
+        known = _known_fingerprints(context.cursor)
+        bucket = event_source.bucket
+        inventory = bucket.inventory(gcs.get_client()) if bucket else local_inventory(event_source.landing_path)
+        requests = []
+        for day, files in ready_days(inventory, time.time()).items():
+            key = day.isoformat()
+            if known.get(key) == files or not partitions_def.has_partition_key(key):
+                continue
+            loaded, after_run = last_load(context.instance, day)
+            launched_before = known.get(key) == LAUNCHED_BEFORE_FINGERPRINTS
+            known[key] = files
+            if launched_before or loaded == files:
+                continue  # these very files were loaded by another run (the CLI, the UI, the schedule)
+            requests.append(
+                dg.RunRequest(
+                    # Unique per change, even back to files loaded before (a late file removed again).
+                    run_key=f"landing-{key}-{files}-after-{after_run or 'none'}",
+                    partition_key=key,
+                    tags={"audio_dwh/trigger": "landing", "audio_dwh/landing_fingerprint": files},
+                )
             )
-        )
-    return dg.SensorResult(run_requests=requests, cursor=json.dumps(known, sort_keys=True))
+        return dg.SensorResult(run_requests=requests, cursor=json.dumps(known, sort_keys=True))
+
+    return landing_sensor

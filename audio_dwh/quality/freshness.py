@@ -11,7 +11,6 @@ from datetime import timedelta
 import dagster as dg
 
 from audio_dwh.events.contract import TOPICS
-from audio_dwh.settings import load_settings
 
 MART_KEYS = [
     dg.AssetKey(["marts", m])
@@ -27,19 +26,23 @@ def daily_freshness_policy(deadline_hour: int) -> dg.FreshnessPolicy:
     )
 
 
-FRESHNESS_POLICY = daily_freshness_policy(load_settings().freshness_deadline_hour)
-
-with warnings.catch_warnings():
-    # superseded by FreshnessPolicy in 1.13 but still the way to get a failing *check* per asset
-    warnings.simplefilter("ignore")
-    freshness_checks = dg.build_time_partition_freshness_checks(
-        assets=RAW_KEYS + MART_KEYS,
-        deadline_cron=f"0 {load_settings().freshness_deadline_hour} * * *",
-        timezone="UTC",
-        severity=dg.AssetCheckSeverity.ERROR,
-    )
-    freshness_checks_sensor = dg.build_sensor_for_freshness_checks(
-        freshness_checks=freshness_checks,
-        minimum_interval_seconds=300,
-        default_status=dg.DefaultSensorStatus.RUNNING,
-    )
+def build_freshness_checks(
+    deadline_hour: int,
+) -> tuple[list[dg.AssetChecksDefinition], dg.SensorDefinition]:
+    """A check per raw table and song-play mart that fails once yesterday has not landed by the
+    deadline, and the sensor that evaluates them."""
+    with warnings.catch_warnings():
+        # superseded by FreshnessPolicy in 1.13 but still the way to get a failing *check* per asset
+        warnings.simplefilter("ignore")
+        checks = dg.build_time_partition_freshness_checks(
+            assets=RAW_KEYS + MART_KEYS,
+            deadline_cron=f"0 {deadline_hour} * * *",
+            timezone="UTC",
+            severity=dg.AssetCheckSeverity.ERROR,
+        )
+        sensor = dg.build_sensor_for_freshness_checks(
+            freshness_checks=checks,
+            minimum_interval_seconds=300,
+            default_status=dg.DefaultSensorStatus.RUNNING,
+        )
+    return list(checks), sensor

@@ -14,8 +14,8 @@ import dagster as dg
 import duckdb
 
 from audio_dwh.events.contract import Topic
-from audio_dwh.raw.duckdb_loader import LOAD_COLUMNS, RAW_SCHEMA, REJECTED_TABLE, SQL_TYPES, table_name
-from audio_dwh.sql import quote, sql_string
+from audio_dwh.events.raw_schema import LOAD_COLUMNS, RAW_SCHEMA, REJECTED_TABLE, SQL_TYPES, table_name
+from audio_dwh.warehouse.sql import quote, sql_string
 
 VOLUME_WARN_RATIO = 0.5
 VOLUME_HISTORY_DAYS = 7

@@ -10,14 +10,15 @@ from dagster_gcp import BigQueryResource, GCSResource
 
 from audio_dwh.events.assets import LANDING_KEY
 from audio_dwh.events.contract import TOPICS, Topic
-from audio_dwh.partitions import daily_partitions, range_backfill, range_metadata, run_days
+from audio_dwh.events.raw_schema import LOAD_COLUMNS, SQL_TYPES, table_name
+from audio_dwh.events.resources import EventSourceResource
+from audio_dwh.partitions import range_backfill, range_metadata, run_days
 from audio_dwh.quality.day_checks import check_output, day_evaluations
-from audio_dwh.quality.freshness import FRESHNESS_POLICY
 from audio_dwh.quality.raw_checks import RAW_CHECKS
 from audio_dwh.raw.bigquery_loader import publish_day
-from audio_dwh.raw.duckdb_loader import LOAD_COLUMNS, SQL_TYPES, LoadResult, load_day, table_name
-from audio_dwh.resources import EventSourceResource, WarehouseResource
-from audio_dwh.sql import quote
+from audio_dwh.raw.duckdb_loader import LoadResult, load_day
+from audio_dwh.warehouse.resources import WarehouseResource
+from audio_dwh.warehouse.sql import quote
 
 PREVIEW_ROWS = 5
 
@@ -48,14 +49,14 @@ def _preview(con, topic: Topic, day) -> str:
     return "\n".join(lines)
 
 
-def _check_specs(key: dg.AssetKey) -> list[dg.AssetCheckSpec]:
+def _check_specs(key: dg.AssetKey, partitions_def: dg.PartitionsDefinition) -> list[dg.AssetCheckSpec]:
     # Partitioned check specs are a preview feature of Dagster 1.13; we rely on them so each day's
     # checks show against that day, so their warning is silenced here, knowingly.
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", dg.PreviewWarning)
         return [
             dg.AssetCheckSpec(
-                c.name, asset=key, description=c.description, blocking=c.blocking, partitions_def=daily_partitions
+                c.name, asset=key, description=c.description, blocking=c.blocking, partitions_def=partitions_def
             )
             for c in RAW_CHECKS
         ]
@@ -84,21 +85,23 @@ def _day_metadata(topic: Topic, result: LoadResult, preview: str, new_values: st
     }
 
 
-def build_raw_asset(topic: Topic) -> dg.AssetsDefinition:
+def build_raw_asset(
+    topic: Topic, partitions_def: dg.PartitionsDefinition, freshness_policy: dg.FreshnessPolicy
+) -> dg.AssetsDefinition:
     key = dg.AssetKey(["raw", topic.name])
 
     @dg.asset(
         key=key,
         deps=[LANDING_KEY],
-        partitions_def=daily_partitions,
+        partitions_def=partitions_def,
         group_name="raw",
         kinds={"duckdb", "python"},
         pool="duckdb",
-        freshness_policy=FRESHNESS_POLICY,
+        freshness_policy=freshness_policy,
         description=f"raw.{topic.name}: {topic.description} Validated against the event contract; "
         "bad lines go to raw.rejected_events.",
         metadata={"dagster/column_schema": column_schema(topic), "dagster/table_name": f"raw.{topic.name}"},
-        check_specs=_check_specs(key),
+        check_specs=_check_specs(key, partitions_def),
         backfill_policy=range_backfill,
     )
     def load_raw_topic(
@@ -148,4 +151,8 @@ def build_raw_asset(topic: Topic) -> dg.AssetsDefinition:
     return load_raw_topic
 
 
-raw_assets = [build_raw_asset(topic) for topic in TOPICS.values()]
+def build_raw_assets(
+    partitions_def: dg.PartitionsDefinition, freshness_policy: dg.FreshnessPolicy
+) -> list[dg.AssetsDefinition]:
+    """raw/<topic> for every topic of the event contract."""
+    return [build_raw_asset(topic, partitions_def, freshness_policy) for topic in TOPICS.values()]

@@ -19,7 +19,8 @@ from google.cloud import bigquery, storage
 
 from audio_dwh.events.contract import FieldType, Topic
 from audio_dwh.events.gcs_landing import GcsLanding
-from audio_dwh.raw.duckdb_loader import LOAD_COLUMNS, RAW_SCHEMA, REJECTED_COLUMNS, REJECTED_TABLE, table_name
+from audio_dwh.events.landing import day_folder_name
+from audio_dwh.events.raw_schema import LOAD_COLUMNS, RAW_SCHEMA, REJECTED_COLUMNS, REJECTED_TABLE, table_name
 
 FIELD_TYPES = {
     FieldType.LONG: "INT64",
@@ -82,7 +83,7 @@ def publish_day(
             path = Path(tmp) / name
             # Timestamps as ISO text (UTC) and dates as YYYY-MM-DD: what a BigQuery JSON load reads.
             con.execute(f"COPY ({query}) TO '{path}' (FORMAT JSON, TIMESTAMPFORMAT '%Y-%m-%d %H:%M:%S.%f')")
-            uri = landing.upload_file(gcs, path, f"_validated/{topic.name}/date={day.isoformat()}/{name}")
+            uri = landing.upload_file(gcs, path, f"_validated/{day_folder_name(topic.name, day)}/{name}")
             job = bigquery.LoadJobConfig(
                 source_format=bigquery.SourceFormat.NEWLINE_DELIMITED_JSON,
                 schema=schema,

@@ -20,35 +20,17 @@ import pandas as pd
 
 from audio_dwh.events.contract import EVENT_KEY, MAX_STRING_CHARS, NUMBER_TYPES, Field, FieldType, Topic
 from audio_dwh.events.landing import DayFiles, compression
-from audio_dwh.sql import quote, sql_string
+from audio_dwh.events.raw_schema import (
+    LOAD_COLUMNS,
+    RAW_SCHEMA,
+    REJECTED_COLUMNS,
+    REJECTED_TABLE,
+    SQL_TYPES,
+    table_name,
+)
+from audio_dwh.warehouse.sql import quote, sql_string
 
-RAW_SCHEMA = "raw"
-REJECTED_TABLE = f"{RAW_SCHEMA}.rejected_events"
 MAX_LINE_BYTES = 16 * 1024 * 1024
-
-SQL_TYPES = {
-    FieldType.LONG: "BIGINT",
-    FieldType.INT: "INTEGER",
-    FieldType.DOUBLE: "DOUBLE",
-    FieldType.STRING: "VARCHAR",
-    FieldType.BOOLEAN: "BOOLEAN",
-}
-LOAD_COLUMNS = (
-    ("event_id", "VARCHAR", "MD5 over sessionId, itemInSession and ts: one id per event."),
-    ("source_file", "VARCHAR", "Landing file the event came from, relative to the landing folder."),
-    ("source_line", "BIGINT", "Line number in that file, from 1."),
-    ("loaded_at", "TIMESTAMP", "When the load ran (UTC)."),
-    ("partition_date", "DATE", "The UTC day of ts: the Dagster partition."),
-)
-REJECTED_COLUMNS = (
-    ("topic", "VARCHAR"),
-    ("partition_date", "DATE"),
-    ("source_file", "VARCHAR"),
-    ("line_number", "BIGINT"),
-    ("raw_line", "VARCHAR"),
-    ("reason", "VARCHAR"),
-    ("rejected_at", "TIMESTAMP"),
-)
 
 
 class RejectedShareTooHigh(Exception):
@@ -72,10 +54,6 @@ class LoadResult:
     @property
     def rejected_share(self) -> float:
         return self.rejected / self.lines if self.lines else 0.0
-
-
-def table_name(topic: Topic) -> str:
-    return f"{RAW_SCHEMA}.{quote(topic.name)}"
 
 
 def ensure_raw_tables(con: duckdb.DuckDBPyConnection, topics: list[Topic]) -> None:
