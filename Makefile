@@ -8,7 +8,7 @@ export AUDIO_DWH_HOME ?= $(CURDIR)/data
 # deployment test starts Debian's PostgreSQL server.
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: run test dev dashboard bench reliability lint clean
+.PHONY: run test check dev dashboard bench reliability lint sqlfix clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -45,16 +45,28 @@ run: $(VENV)/.installed
 # starting), so the other worker's module runs meanwhile.
 PYTEST_ARGS ?= -n 2 --dist loadfile
 
+# sqlfluff renders the models through dbt (the dbt templater) against an in-memory DuckDB, with its
+# own target folder, so it touches neither the warehouse nor the runs' parse state.
+SQLFLUFF := cd dbt_project && AUDIO_DWH_WAREHOUSE=:memory: DBT_TARGET_PATH=target/sqlfluff \
+	DBT_LOG_PATH=target/sqlfluff/logs ../$(BIN)/sqlfluff
+
 ## test: install what the tests need, then lint and run the whole suite
 test: $(VENV)/.installed-dev $(EMULATORS)/.installed debian-packages
 	$(BIN)/ruff check audio_dwh audio_dwh_tests bench
+	$(SQLFLUFF) lint models
 	$(BIN)/pytest $(PYTEST_ARGS)
 
-## reliability: the reliability tests, then README's "Reliability" table rendered from their results
+## check: the fast tier: lint, then every test not marked browser, emulator, postgres or slow
+FAST := not browser and not emulator and not postgres and not slow
+check: $(VENV)/.installed-dev
+	$(BIN)/ruff check audio_dwh audio_dwh_tests bench
+	$(BIN)/pytest $(PYTEST_ARGS) -m "$(FAST)"
+
+## reliability: the reliability tests, then docs/reliability.md's table rendered from their records
 reliability: $(VENV)/.installed-dev debian-packages
 	$(BIN)/pytest audio_dwh_tests/test_reliability.py audio_dwh_tests/test_crashes.py \
 		audio_dwh_tests/test_contract_properties.py audio_dwh_tests/test_ui.py
-	$(BIN)/python -m audio_dwh_tests.reliability_table --readme README.md
+	$(BIN)/python -m audio_dwh_tests.reliability_table
 
 ## dev: the Dagster UI on 127.0.0.1:$(PORT) (default 3000) with the instance and warehouse `make run` used
 PORT ?= 3000
@@ -74,9 +86,14 @@ $(VENV)/.installed-bench: $(VENV)/.installed-dev
 bench: $(VENV)/.installed-bench debian-packages
 	$(BIN)/python -m bench.run $(ARGS)
 
+## lint: ruff (check and format) on the Python, sqlfluff on the dbt models (`make sqlfix` rewrites them)
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check audio_dwh audio_dwh_tests bench
 	$(BIN)/ruff format --check audio_dwh audio_dwh_tests bench
+	$(SQLFLUFF) lint models
+
+sqlfix: $(VENV)/.installed-dev
+	$(SQLFLUFF) fix models
 
 clean:
 	rm -rf $(VENV) $(EMULATORS) data

@@ -1,18 +1,19 @@
-"""The event contract as the README's table: every field with its type, where it is required, and its
-domain. Rendered from contract.py, like dbt's raw sources; a test fails when the README drifts.
+"""The event contract as docs/raw-layer.md's table: every field with its type, where it is required,
+and its domain. Rendered from contract.py, like dbt's raw sources; a test fails when the page drifts.
 
-Regenerate with: python -m audio_dwh.events.contract_table --readme README.md
+Regenerate with: python -m audio_dwh.events.contract_table
 """
 
 from __future__ import annotations
 
 import argparse
-import re
 from pathlib import Path
 
+from audio_dwh.doc_sections import fill_section
 from audio_dwh.events.contract import TOPICS, Field
 
-START, END = "<!-- contract-table:start -->", "<!-- contract-table:end -->"
+SECTION = "contract-table"
+PAGE = Path(__file__).resolve().parents[2] / "docs" / "raw-layer.md"
 SHORT = {"listen_events": "listen", "page_view_events": "page view", "auth_events": "auth",
          "status_change_events": "status change"}  # fmt: skip
 
@@ -32,17 +33,9 @@ def render() -> str:
     return "\n".join(rows)
 
 
-def replace_in(text: str) -> str:
-    """The text with the table between its markers rendered anew."""
-    pattern = re.compile(f"{re.escape(START)}.*?{re.escape(END)}", re.DOTALL)
-    if not pattern.search(text):
-        raise ValueError(f"no {START} ... {END} markers")
-    return pattern.sub(lambda _: f"{START}\n{render()}\n{END}", text)
-
-
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--readme", type=Path, required=True)
-    readme = parser.parse_args().readme
-    readme.write_text(replace_in(readme.read_text(encoding="utf-8")), encoding="utf-8")
-    print(f"wrote the contract table into {readme}")
+    parser.add_argument("--page", type=Path, default=PAGE, help="the page holding the table (default: %(default)s)")
+    page = parser.parse_args().page
+    fill_section(page, SECTION, render())
+    print(f"wrote the contract table into {page}")

@@ -1,0 +1,114 @@
+"""docs/performance.md's table, rendered from a bench run's results (bench/results/latest.json).
+
+`make bench` renders it after each run; by hand: python -m bench.report [RESULTS.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import string
+from pathlib import Path
+
+from audio_dwh.doc_sections import fill_section
+
+RESULTS = Path(__file__).parent / "results"
+PAGE = Path(__file__).resolve().parents[1] / "docs" / "performance.md"
+SECTION = "performance-table"
+EVENTSIM_EVENTS_PER_S = 115_000
+
+# The aims of the bench, by figure: comparison and limit.
+TARGETS = {
+    "pipeline_over_floor": ("<=", 2.0),
+    "day30_over_day1": ("<=", 1.2),
+    "peak_rss_mib": ("<=", 2048),
+    "simulator_events_per_s": (">=", EVENTSIM_EVENTS_PER_S),
+    "empty_day_seconds": ("<", 20),
+    "range_change_median_seconds": ("<", 1.0),
+}
+
+# Each row of the table: what it is, how its value reads from the results, and the figure it is judged by.
+ROWS = [
+    ("events on day 1 (users)", "{events:,} ({users:,})", None),
+    ("simulator, best of days 1 and 30", "{simulator_events_per_s:,} events/s, peak {simulator_peak_rss_mib:,} MiB",
+     "simulator_events_per_s"),
+    ("raw load through Dagster: 4 topics validated, 20 checks", "{raw_seconds} s ({events_per_s:,} events/s)", None),
+    ("raw → vault → business vault → marts through Dagster (dbt build and its tests)",
+     "{dagster_dbt_seconds} s", None),
+    ("the same by plain `dbt build`, warmed the same way", "{plain_dbt_seconds} s (Dagster / dbt {dagster_over_dbt})",
+     None),
+    ("pipeline (raw + dbt) over the floor (`bench/floor.sql`)",
+     "**{pipeline_over_floor}**: {pipeline_seconds} s / {floor_seconds} s; attempts {pipeline_over_floor_each}",
+     "pipeline_over_floor"),
+    ("day 30 (after 28 days of history) over day 1, per event", "{day30_over_day1}", "day30_over_day1"),
+    ("peak RSS of any step's process tree", "{peak_rss_mib:,} MiB (raw {raw_peak_rss_mib:,}, dbt {dbt_peak_rss_mib:,}, "
+     "floor {floor_peak_rss_mib:,})", "peak_rss_mib"),
+    ("empty day end to end (`audio-dwh run`, process start to exit)",
+     "{empty_day_seconds} s (attempts {empty_day_seconds_each}; the first, creating the warehouse, "
+     "{first_empty_day_seconds} s)", "empty_day_seconds"),
+    ("business vault (its 3 models and tests), day 1 / day 30",
+     "{day1_business_vault_seconds} s / {day30_business_vault_seconds} s", None),
+    ("recomputed marts (KPIs, active users, retention), day 1 / day 30",
+     "{day1_recomputed_marts_seconds} s / {day30_recomputed_marts_seconds} s", None),
+    ("dashboard assets (serving copy + report), day 1 / day 30",
+     "{day1_dashboard_assets_seconds} s / {day30_dashboard_assets_seconds} s", None),
+    ("dashboard: first view after a publication", "{dashboard_first_view_seconds} s", None),
+    ("dashboard: a range change in chromium, click to every figure and chart drawn, median of 6",
+     "{range_change_median_seconds} s (each {range_change_seconds})", "range_change_median_seconds"),
+    ("checks per day (failed)", "{checks_per_day} ({checks_failed})", None),
+]  # fmt: skip
+
+
+def judged(results: dict, figure: str) -> str:
+    """'<= 2.0: met' or '... MISSED' for a figure with a target."""
+    op, limit = TARGETS[figure]
+    value = results[figure]
+    met = {"<=": value <= limit, ">=": value >= limit, "<": value < limit}[op]
+    return f"{op} {limit:,}: {'met' if met else '**missed**'}"
+
+
+def _shown(value: object) -> object:
+    if isinstance(value, dict):
+        return ", ".join(f"{k.split('. ', 1)[-1]} {v}" for k, v in value.items())
+    if isinstance(value, list):
+        return ", ".join(map(str, value)) or "none"
+    return value
+
+
+def render(results: dict) -> str:
+    """The table; a row whose figures this run did not measure says so."""
+    when = f"The run of {results['date']}" if "date" in results else "An undated run"
+    attempts = results.get("attempts", 1)
+    lines = [f"{when} on {results['machine']}; best of {attempts} attempt(s) per day.", "",
+             "| figure | value | target |", "|---|---|---|"]  # fmt: skip
+    for label, template, figure in ROWS:
+        names = {name for _, name, _, _ in string.Formatter().parse(template) if name}
+        if names <= results.keys():
+            value = template.format_map({name: _shown(results[name]) for name in names})
+        else:
+            value = "not measured in this run"
+        target = judged(results, figure) if figure and figure in results else ""
+        lines.append(f"| {label} | {value} | {target} |")
+    return "\n".join(lines) + "\n"
+
+
+def write(results: dict) -> None:
+    """latest.json, the run's dated copy beside it, and the page's table."""
+    RESULTS.mkdir(exist_ok=True)
+    text = json.dumps(results, indent=2) + "\n"
+    (RESULTS / "latest.json").write_text(text)
+    if "date" in results:
+        (RESULTS / f"{results['date']}.json").write_text(text)
+    fill_section(PAGE, SECTION, render(results))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("results", nargs="?", type=Path, default=RESULTS / "latest.json")
+    results = json.loads(parser.parse_args().results.read_text())
+    fill_section(PAGE, SECTION, render(results))
+    print(render(results))
+
+
+if __name__ == "__main__":
+    main()
