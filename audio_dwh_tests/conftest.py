@@ -100,7 +100,7 @@ RELIABILITY_RESULTS = Path(__file__).parent / "artifacts" / "reliability"
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
-    """This run's reliability records only: the README table must not show an older run's. Cleared
+    """This run's reliability records only: docs/reliability.md's table must not show an older run's. Cleared
     once, by the controlling process (pytest-xdist workers share the folder)."""
     if not hasattr(session.config, "workerinput"):
         for stale in RELIABILITY_RESULTS.glob("*.json"):
@@ -110,7 +110,7 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 @pytest.fixture
 def reliability(request: pytest.FixtureRequest):
     """record(what=..., tried=..., held=..., **figures): called after a test's assertions, so a record
-    exists only for what held. `make reliability` renders them into the README's table."""
+    exists only for what held. `make reliability` renders them into docs/reliability.md's table."""
 
     def record(what: str, tried: str, held: str, **figures: int) -> None:
         entry = {"test": request.node.nodeid, "what": what, "tried": tried, "held": held, "figures": figures}

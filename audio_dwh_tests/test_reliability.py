@@ -1,5 +1,5 @@
 """Reliability, through Dagster on real DuckDB files: re-runs, order, kills, hostile input, schema
-drift, injection, secrets. Each test records what it tried and what held (README, "Reliability").
+drift, injection, secrets. Each test records what it tried and what held (docs/reliability.md).
 
 Table contents are compared as checksums: per table its row count and the sum of a hash of each row
 (order-independent), load-time columns (loaded_at, rejected_at) left out.

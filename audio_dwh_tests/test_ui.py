@@ -296,7 +296,7 @@ def test_dev_serves_the_assets_and_the_cli_runs_on_loopback(tmp_path: Path, reli
         runs = [r for r in data["runsOrError"]["results"] if r["jobName"] == "daily_job"]  # not the sensors' runs
         assert [r["status"] for r in runs] == ["SUCCESS"] * 3
         assert sorted(t["value"] for r in runs for t in r["tags"] if t["key"] == "dagster/partition") == default_days
-        # One backfill policy for every asset (the UI's dialog still says "varying": see README, Backfills).
+        # One backfill policy for every asset (the dialog still says "varying": docs/orchestration.md, Backfills).
         assert {json.dumps(n["backfillPolicy"]) for n in data["assetNodes"]} == {
             json.dumps({"policyType": "SINGLE_RUN", "maxPartitionsPerRun": None})
         }
