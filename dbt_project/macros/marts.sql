@@ -2,24 +2,28 @@
     backfill never duplicates or drops rows. DuckDB: delete the window's days, then append.
     BigQuery: insert_overwrite of the window's date partitions (static: named from the window). -#}
 {% macro mart_config(date_column, cluster_by=none, require_partition_filter=false) -%}
-    {%- if target.type == 'bigquery' -%}
-        {{ config(
-            materialized='incremental',
-            incremental_strategy='insert_overwrite',
-            partition_by={'field': date_column, 'data_type': 'date', 'granularity': 'day'},
-            partitions=audio_dwh.load_window_partitions(),
-            cluster_by=cluster_by,
-            require_partition_filter=require_partition_filter,
-            meta={'day_column': date_column},
-        ) }}
-    {%- else -%}
-        {{ config(
-            materialized='incremental',
-            incremental_strategy='append',
-            pre_hook="{{ audio_dwh.delete_load_window('" ~ date_column ~ "') }}",
-            meta={'day_column': date_column},
-        ) }}
-    {%- endif -%}
+    {{- adapter.dispatch('mart_config', 'audio_dwh')(date_column, cluster_by, require_partition_filter) -}}
+{%- endmacro %}
+
+{% macro default__mart_config(date_column, cluster_by, require_partition_filter) -%}
+    {{ config(
+        materialized='incremental',
+        incremental_strategy='append',
+        pre_hook="{{ audio_dwh.delete_load_window('" ~ date_column ~ "') }}",
+        meta={'day_column': date_column},
+    ) }}
+{%- endmacro %}
+
+{% macro bigquery__mart_config(date_column, cluster_by, require_partition_filter) -%}
+    {{ config(
+        materialized='incremental',
+        incremental_strategy='insert_overwrite',
+        partition_by={'field': date_column, 'data_type': 'date', 'granularity': 'day'},
+        partitions=audio_dwh.load_window_partitions(),
+        cluster_by=cluster_by,
+        require_partition_filter=require_partition_filter,
+        meta={'day_column': date_column},
+    ) }}
 {%- endmacro %}
 
 {% macro delete_load_window(date_column) -%}
@@ -46,21 +50,25 @@ left join {{ ref('sat_user_profile') }} as profile
     query returns exactly the rows a run changes, and those replace the stored rows of the same key
     (DuckDB delete+insert, BigQuery merge). Partitioned by date_column on BigQuery. -#}
 {% macro recomputed_mart_config(date_column, unique_key, cluster_by=none) -%}
-    {%- if target.type == 'bigquery' -%}
-        {{ config(
-            materialized='incremental',
-            incremental_strategy='merge',
-            unique_key=unique_key,
-            partition_by={'field': date_column, 'data_type': 'date', 'granularity': 'day'},
-            cluster_by=cluster_by,
-            meta={'day_column': date_column},
-        ) }}
-    {%- else -%}
-        {{ config(
-            materialized='incremental',
-            incremental_strategy='delete+insert',
-            unique_key=unique_key,
-            meta={'day_column': date_column},
-        ) }}
-    {%- endif -%}
+    {{- adapter.dispatch('recomputed_mart_config', 'audio_dwh')(date_column, unique_key, cluster_by) -}}
+{%- endmacro %}
+
+{% macro default__recomputed_mart_config(date_column, unique_key, cluster_by) -%}
+    {{ config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key=unique_key,
+        meta={'day_column': date_column},
+    ) }}
+{%- endmacro %}
+
+{% macro bigquery__recomputed_mart_config(date_column, unique_key, cluster_by) -%}
+    {{ config(
+        materialized='incremental',
+        incremental_strategy='merge',
+        unique_key=unique_key,
+        partition_by={'field': date_column, 'data_type': 'date', 'granularity': 'day'},
+        cluster_by=cluster_by,
+        meta={'day_column': date_column},
+    ) }}
 {%- endmacro %}
