@@ -131,9 +131,7 @@ def _alert_sinks() -> tuple[dict[str, Any], ...]:
             {
                 "type": "email",
                 "host": env["AUDIO_DWH_SMTP_HOST"],
-                "port": whole_number(
-                    env.get("AUDIO_DWH_SMTP_PORT", "25"), "AUDIO_DWH_SMTP_PORT", 1, 65535, "a TCP port"
-                ),
+                "port": whole_number(env.get("AUDIO_DWH_SMTP_PORT", "25"), "AUDIO_DWH_SMTP_PORT", 1, 65535, TCP_PORT),
                 "from": env.get("AUDIO_DWH_ALERT_EMAIL_FROM", "audio-dwh@localhost"),
                 "to": [a.strip() for a in env.get("AUDIO_DWH_ALERT_EMAIL_TO", "").split(",") if a.strip()],
                 "username": env.get("AUDIO_DWH_SMTP_USER"),

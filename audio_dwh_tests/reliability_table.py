@@ -54,12 +54,13 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--page", type=Path, default=PAGE, help="the page holding the table (default: %(default)s)")
     args = parser.parse_args()
+    table = render()
     try:
-        fill_section(args.page, SECTION, render())
+        fill_section(args.page, SECTION, table)
     except ValueError as e:
         print(e, file=sys.stderr)
         return 1
-    print(render())
+    print(table)
     return 0
 
 

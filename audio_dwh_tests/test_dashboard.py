@@ -179,8 +179,7 @@ def test_the_serving_copy_equals_the_marts_and_keeps_two_versions(home):
     serving = home / "serving"
     con = open_serving_copy(serving)
     con.execute(f"ATTACH '{home / 'warehouse.duckdb'}' AS warehouse (READ_ONLY)")
-    marked = {figures.previous_play_column(group, per_plan) for group in figures.LISTENER_GROUPS
-              for per_plan in (False, True)}  # fmt: skip
+    marked = {column for column, _, _ in figures.previous_play_marks()}
     for mart in served_marts():
         held = [c for (c, *_) in con.execute(f"DESCRIBE marts.{mart.name}").fetchall() if c not in marked]
         in_warehouse = f"warehouse.marts.{mart.name}"

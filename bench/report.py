@@ -106,8 +106,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("results", nargs="?", type=Path, default=RESULTS / "latest.json")
     results = json.loads(parser.parse_args().results.read_text())
-    fill_section(PAGE, SECTION, render(results))
-    print(render(results))
+    table = render(results)
+    fill_section(PAGE, SECTION, table)
+    print(table)
 
 
 if __name__ == "__main__":

@@ -119,6 +119,16 @@ def previous_play_column(group: str, per_plan: bool) -> str:
     return f"previous_play_by_{group}{'_and_plan' if per_plan else ''}"
 
 
+def previous_play_marks() -> list[tuple[str, tuple[str, ...], bool]]:
+    """Every mark the serving copy adds to the plays: its column, the group's SQL, and whether it is
+    within the play's plan."""
+    return [
+        (previous_play_column(group, per_plan), by, per_plan)
+        for group, by in LISTENER_GROUPS.items()
+        for per_plan in (False, True)
+    ]
+
+
 def _listeners(reader: WarehouseReader, period: Period, group: str, per_plan: bool) -> str:
     """SQL counting the distinct users of each group (per plan too, when `per_plan`) among the period's
     plays. Where the plays carry their previous play's date (the serving copy) a user counts once, on

@@ -185,9 +185,8 @@ PLAY_COLUMNS = (
 def _previous_plays() -> str:
     return ", ".join(
         f"lag(play_start_date) OVER (PARTITION BY {', '.join([*by, 'user_id', *(['level'] if per_plan else [])])} "
-        f"ORDER BY play_start_date) AS {figures.previous_play_column(group, per_plan)}"
-        for group, by in figures.LISTENER_GROUPS.items()
-        for per_plan in (False, True)
+        f"ORDER BY play_start_date) AS {column}"
+        for column, by, per_plan in figures.previous_play_marks()
     )
 
 
