@@ -2,6 +2,7 @@
 
 import bz2
 import gzip
+import hashlib
 import json
 import subprocess
 from datetime import date, timedelta
@@ -13,7 +14,7 @@ from audio_dwh.events.classic import import_classic, sparkify_sample
 from audio_dwh.events.contract import TOPICS, Topic
 from audio_dwh.events.landing import day_folder, scan_day
 from audio_dwh.events.simulator import DaySimulator, SimulatorConfig, write_day
-from audio_dwh.quality.raw_checks import check_new_values, new_values
+from audio_dwh.quality.raw_checks import check_new_values, check_rejected_share, new_values
 from audio_dwh.raw.duckdb_loader import LoadResult, RejectedShareTooHigh, load_day
 from audio_dwh_tests.conftest import DAY
 from audio_dwh_tests.hostile import BAD_LINES, DOMAIN_LINES, NEW_VALUE_LINES, line
@@ -242,3 +243,81 @@ def test_classic_sparkify_data_imports_into_the_four_topics_and_loads_cleanly(tm
     assert warehouse.execute(
         """SELECT city, state, zip FROM raw.listen_events WHERE "userId" = 8 LIMIT 1"""
     ).fetchall() == [("Phoenix-Mesa-Scottsdale", "AZ", None)]
+
+
+def test_lines_of_one_identity_load_once_when_they_agree_and_not_at_all_when_they_conflict(tmp_path, warehouse):
+    """Same identity (sessionId, itemInSession, ts): the same values are one event sent twice, loaded
+    from its first line by file name; other values are a conflict, every line rejected naming another.
+    Which file holds which line, and in what order, changes nothing but the line the reasons name."""
+    sent_twice, corrected = line(sessionId=1), line(sessionId=2, song="Joga")
+    verdicts = []
+    for first, second in (("a.json", "b.json"), ("b.json", "a.json")):
+        landing = tmp_path / first / "landing"
+        folder = day_folder(landing, LISTENS.name, DAY)
+        _write(folder / first, [sent_twice, line(sessionId=2), line(sessionId=3)])
+        _write(folder / second, [corrected, sent_twice])
+        result = _load(warehouse, landing, 1.0)
+        rows = warehouse.execute(
+            'SELECT "sessionId", song FROM raw.listen_events WHERE partition_date = ? ORDER BY 1', [DAY]
+        ).fetchall()
+        rejected = warehouse.execute(
+            "SELECT source_file, line_number, reason FROM raw.rejected_events ORDER BY 1, 2"
+        ).fetchall()
+        verdicts.append((result.rows, result.rejected, rows))
+        name = f"listen_events/date={DAY}/"
+        assert (result.rejected, rows) == (3, [(1, "Undo"), (3, "Undo")])
+        conflict = "conflicting event: same sessionId, itemInSession and ts as another line, with other values; see "
+        duplicate = "duplicate event: same sessionId, itemInSession and ts and values as an earlier line; see "
+        # (a's line, b's line) of the conflict, and of the event sent twice
+        (a_conflict, b_conflict), (a_twice, b_twice) = ((2, 1), (1, 2)) if first == "a.json" else ((1, 2), (2, 1))
+        assert rejected == sorted([
+            (name + "a.json", a_conflict, f"{conflict}{name}b.json line {b_conflict}"),
+            (name + "b.json", b_conflict, f"{conflict}{name}a.json line {a_conflict}"),
+            (name + "b.json", b_twice, f"{duplicate}{name}a.json line {a_twice}"),
+        ])  # fmt: skip
+        assert [reason for reason, _ in result.top_reasons] == [
+            "conflicting event: same sessionId, itemInSession and ts as another line, with other values",
+            "duplicate event: same sessionId, itemInSession and ts and values as an earlier line",
+        ]
+    assert verdicts[0] == verdicts[1]
+
+
+def test_the_event_id_is_the_vaults_hash_of_the_identity(tmp_path, warehouse):
+    landing = tmp_path / "landing"
+    _write(day_folder(landing, LISTENS.name, DAY) / "events.json", [line(sessionId=12, itemInSession=3)])
+    _load(warehouse, landing, 0.0)
+    (event_id, ts), = warehouse.execute('SELECT event_id, "ts" FROM raw.listen_events').fetchall()
+    assert event_id == hashlib.md5(f"12||3||{ts}".encode()).hexdigest().upper()
+
+
+def test_a_file_cut_short_counts_every_line_it_holds_against_the_threshold(tmp_path, warehouse):
+    """Half a day's listens in a truncated gzip is half the day lost, not one bad line: at the default
+    1 % the day fails naming the file, and the day loaded before stays; with a threshold above the
+    loss the other file loads and the lost lines are on record."""
+    landing = tmp_path / "landing"
+    folder = day_folder(landing, LISTENS.name, DAY)
+    _write(folder / "whole.json", [line(sessionId=n) for n in range(100)])
+    _load(warehouse, landing, 0.01)
+    complete = gzip.compress(b"".join(line(sessionId=n) + b"\n" for n in range(1000, 1200)))
+    (folder / "cut.json.gz").write_bytes(complete[: len(complete) * 3 // 4])
+    with pytest.raises(RejectedShareTooHigh) as failure:
+        _load(warehouse, landing, 0.01)
+    message = str(failure.value)
+    assert f"listen_events/date={DAY}/cut.json.gz (not read," in message and "lines lost)" in message
+    assert "The day was left as it was." in message
+    assert warehouse.execute("SELECT count(*) FROM raw.listen_events").fetchall() == [(100,)]
+    result = _load(warehouse, landing, 0.9)
+    lost = warehouse.execute("SELECT lost_lines FROM raw.rejected_events WHERE line_number IS NULL").fetchall()
+    assert result.rows == 100 and 100 <= lost[0][0] < 200, lost  # the lines before the cut: over 100 of 200
+    assert result.rejected_share == lost[0][0] / (100 + lost[0][0])
+    assert check_rejected_share(warehouse, LISTENS, DAY, 0.01).metadata["lost_lines"].value == lost[0][0]
+
+
+def test_a_name_of_nothing_but_invisible_characters_is_blank(tmp_path, warehouse):
+    landing = tmp_path / "landing"
+    blanks = ["\t", "\u200b", " \u00a0\u2028", "\ufeff\u0007"]
+    lines = [line(sessionId=n, song=text) for n, text in enumerate(blanks)] + [line(sessionId=9, song="\tUndo\u200b")]
+    _write(day_folder(landing, LISTENS.name, DAY) / "events.json", lines)
+    result = _load(warehouse, landing, 1.0)
+    reasons = warehouse.execute("SELECT DISTINCT reason FROM raw.rejected_events").fetchall()
+    assert (result.rows, result.rejected, reasons) == (1, len(blanks), [("song: blank (required)",)])

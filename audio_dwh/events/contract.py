@@ -31,6 +31,13 @@ INTEGER_LIMITS = {FieldType.LONG: (-(2**63), 2**63 - 1), FieldType.INT: (-(2**31
 # names are a few hundred characters).
 MAX_STRING_CHARS = 10_000
 
+# What text is cleaned of, once, in staging (names: songs, artists, places, people, agents), and what
+# leaves a required string blank in the loader: control and format characters anywhere (tabs,
+# zero-width spaces, byte-order marks), then separators (Unicode spaces) at either end. RE2 syntax,
+# which DuckDB and BigQuery both read; dbt's clean_text macro writes the same two patterns.
+INVISIBLE_CHARACTERS = r"[\p{Cc}\p{Cf}]"
+EDGE_SPACES = r"^\p{Z}+|\p{Z}+$"
+
 # Epoch milliseconds that both engines hold as a TIMESTAMP: BigQuery's range, the narrower one.
 EPOCH_MS_MIN = -62_135_596_800_000  # 0001-01-01T00:00:00Z
 EPOCH_MS_MAX = 253_402_300_799_999  # 9999-12-31T23:59:59.999Z
@@ -105,11 +112,20 @@ class Field:
         return "; ".join(rules) or "any"
 
 
+# What tells one event from another: eventsim numbers a session's events (itemInSession) and stamps
+# each (ts); a session id is unique across the site. The time is part of it, so an event's identity
+# names its day: replacing a day can never touch an event of another day.
+EVENT_IDENTITY = ("sessionId", "itemInSession", "ts")
+
+
 @dataclass(frozen=True)
 class Topic:
     name: str
     description: str
     fields: tuple[Field, ...]
+    # The fields whose values identify an event of the topic, in this order: the loader's duplicate
+    # rule and the event id (the vault's hash key of every event-grained entity) are built from them.
+    identity: tuple[str, ...] = EVENT_IDENTITY
 
     @property
     def field_names(self) -> tuple[str, ...]:
@@ -241,6 +257,3 @@ TOPICS: dict[str, Topic] = {
         ),
     )
 }
-
-# Fields that identify one event of a topic; the raw event id is an MD5 over them.
-EVENT_KEY = ("sessionId", "itemInSession", "ts")

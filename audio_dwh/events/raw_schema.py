@@ -18,7 +18,12 @@ SQL_TYPES = {
     FieldType.BOOLEAN: "BOOLEAN",
 }
 LOAD_COLUMNS = (
-    ("event_id", "VARCHAR", "MD5 over sessionId, itemInSession and ts: one id per event."),
+    (
+        "event_id",
+        "VARCHAR",
+        "The event's identity (sessionId, itemInSession, ts) hashed as the vault hashes keys: the hash key of "
+        "the event in every layer.",
+    ),
     ("source_file", "VARCHAR", "Landing file the event came from, relative to the landing folder."),
     ("source_line", "BIGINT", "Line number in that file, from 1."),
     ("loaded_at", "TIMESTAMP", "When the load ran (UTC)."),
@@ -32,6 +37,9 @@ REJECTED_COLUMNS = (
     ("raw_line", "VARCHAR"),
     ("reason", "VARCHAR"),
     ("rejected_at", "TIMESTAMP"),
+    # How many lines the entry stands for against the threshold: 1 for a line; for a file that could
+    # not be read (truncated, corrupt), the lines it holds, so lost data is counted as lost.
+    ("lost_lines", "BIGINT"),
 )
 
 

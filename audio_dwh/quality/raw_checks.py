@@ -15,6 +15,7 @@ import duckdb
 
 from audio_dwh.events.contract import Topic
 from audio_dwh.events.raw_schema import LOAD_COLUMNS, RAW_SCHEMA, REJECTED_TABLE, SQL_TYPES, table_name
+from audio_dwh.raw.duckdb_loader import rejected_share
 from audio_dwh.warehouse.sql import quote, sql_string
 
 VOLUME_WARN_RATIO = 0.5
@@ -73,13 +74,20 @@ def check_rejected_share(
     con: duckdb.DuckDBPyConnection, topic: Topic, day: date, threshold: float
 ) -> dg.AssetCheckResult:
     rows = _scalar(con, f"SELECT count(*) FROM {table_name(topic)} WHERE partition_date = ?", [day])
-    rejected = _scalar(
-        con, f"SELECT count(*) FROM {REJECTED_TABLE} WHERE topic = ? AND partition_date = ?", [topic.name, day]
-    )
-    share = rejected / (rows + rejected) if rows + rejected else 0.0
+    rejected, lost_lines = con.execute(
+        f"""SELECT count(*), coalesce(sum(coalesce(lost_lines, 1)), 0) FROM {REJECTED_TABLE}
+            WHERE topic = ? AND partition_date = ?""",
+        [topic.name, day],
+    ).fetchall()[0]
+    share = rejected_share(rows, lost_lines)
     return dg.AssetCheckResult(
         passed=share <= threshold,
-        metadata={"rejected": rejected, "rejected_share": round(share, 6), "threshold": threshold},
+        metadata={
+            "rejected": rejected,
+            "lost_lines": lost_lines,
+            "rejected_share": round(share, 6),
+            "threshold": threshold,
+        },
     )
 
 
@@ -159,7 +167,8 @@ RAW_CHECKS = (
     RawCheck("event_id_unique", "Every event id of the day is present and unique.", True, check_event_id_unique),
     RawCheck(
         "rejected_share",
-        "Rejected lines stay under the threshold (AUDIO_DWH_REJECT_THRESHOLD).",
+        "Rejected lines, and the lines of files that could not be read, stay under the threshold "
+        "(AUDIO_DWH_REJECT_THRESHOLD) as a share of the day's lines.",
         True,
         check_rejected_share,
     ),

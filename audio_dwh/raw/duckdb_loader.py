@@ -10,7 +10,10 @@ the threshold nothing is written and the load fails naming the files and the top
 
 from __future__ import annotations
 
+import bz2
 import gzip
+import lzma
+import zlib
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -18,7 +21,14 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from audio_dwh.events.contract import EVENT_KEY, MAX_STRING_CHARS, NUMBER_TYPES, Field, FieldType, Topic
+from audio_dwh.events.contract import (
+    INVISIBLE_CHARACTERS,
+    MAX_STRING_CHARS,
+    NUMBER_TYPES,
+    Field,
+    FieldType,
+    Topic,
+)
 from audio_dwh.events.landing import DayFiles, compression
 from audio_dwh.events.raw_schema import (
     LOAD_COLUMNS,
@@ -31,6 +41,15 @@ from audio_dwh.events.raw_schema import (
 from audio_dwh.warehouse.sql import quote, sql_string
 
 MAX_LINE_BYTES = 16 * 1024 * 1024
+# Decompressors Python has (gzip's by DuckDB's name for it), to count the lines a lost file held.
+DECOMPRESSORS = {
+    "gzip": lambda: zlib.decompressobj(16 + zlib.MAX_WBITS),
+    ".bz2": bz2.BZ2Decompressor,
+    ".xz": lzma.LZMADecompressor,
+    ".lzma": lzma.LZMADecompressor,
+}
+# A reason's text before this names the rule (reasons group by it); after it, the line it refers to.
+SEE = "; see "
 
 
 class RejectedShareTooHigh(Exception):
@@ -50,10 +69,16 @@ class LoadResult:
     unknown_fields: list[str] = field(default_factory=list)
     min_ts: datetime | None = None
     max_ts: datetime | None = None
+    lost_lines: int = 0  # the lines rejected entries stand for: files not read count every line they hold
 
     @property
     def rejected_share(self) -> float:
-        return self.rejected / self.lines if self.lines else 0.0
+        return rejected_share(self.rows, self.lost_lines)
+
+
+def rejected_share(rows: int, lost_lines: int) -> float:
+    """The share of a topic's day that did not load: lost lines over all lines, loaded or lost."""
+    return lost_lines / (rows + lost_lines) if rows + lost_lines else 0.0
 
 
 def ensure_raw_tables(con: duckdb.DuckDBPyConnection, topics: list[Topic]) -> None:
@@ -64,6 +89,8 @@ def ensure_raw_tables(con: duckdb.DuckDBPyConnection, topics: list[Topic]) -> No
         con.execute(f"CREATE TABLE IF NOT EXISTS {table_name(topic)} ({', '.join(columns)})")
     columns = ", ".join(f"{name} {sql_type}" for name, sql_type in REJECTED_COLUMNS)
     con.execute(f"CREATE TABLE IF NOT EXISTS {REJECTED_TABLE} ({columns})")
+    # a warehouse from before lost_lines: each of its entries stood for one line
+    con.execute(f"ALTER TABLE {REJECTED_TABLE} ADD COLUMN IF NOT EXISTS lost_lines BIGINT DEFAULT 1")
 
 
 def _typed(f: Field, text: str, json_type: str) -> str:
@@ -106,8 +133,9 @@ def _field_reasons(f: Field, text: str, json_type: str) -> list[str]:
     got = _json_type_name(json_type)
     reasons.append(f"WHEN NOT {absent} AND {name} IS NULL THEN '{f.name}: expected {f.type.value}, got ' || {got}")
     if f.type == FieldType.STRING:
-        if f.required:
-            reasons.append(f"WHEN trim({name}) = '' THEN '{f.name}: blank (required)'")
+        if f.required:  # nothing left once cleaned as staging cleans names: no character but these
+            visible = f"[^{INVISIBLE_CHARACTERS[1:-1]}\\p{{Z}}]"
+            reasons.append(f"WHEN NOT regexp_matches({name}, '{visible}') THEN '{f.name}: blank (required)'")
         reasons.append(f"WHEN length({name}) > {MAX_STRING_CHARS} THEN '{f.name}: over {MAX_STRING_CHARS} characters'")
     if f.choice:
         values = ", ".join(sql_string(v) for v in f.choice.values)
@@ -139,11 +167,13 @@ def _validation_sql(topic: Topic, day: date) -> str:
     start = datetime(day.year, day.month, day.day, tzinfo=UTC)
     start_ms = int(start.timestamp() * 1000)
     end_ms = int((start + timedelta(days=1)).timestamp() * 1000)
-    key = ", ".join(f"CAST({quote(k)} AS VARCHAR)" for k in EVENT_KEY)
+    # the vault's hash key form (vault/README.md): each part as trimmed upper-case text, joined by ||
+    parts = " || '||' || ".join(f"upper(trim(CAST({quote(k)} AS VARCHAR)))" for k in topic.identity)
     columns = ", ".join(quote(f.name) for f in topic.fields)
     return f"""
         WITH parsed AS (
-            SELECT source_file, line_number, line, problem, problem IS NULL AND json_valid(line) AS is_json
+            SELECT source_file, line_number, line, problem, lost_lines,
+                   problem IS NULL AND json_valid(line) AS is_json
             FROM _numbered
         ), objects AS (
             -- two parses per line: every field's JSON type, and its text (strings unescaped)
@@ -151,13 +181,13 @@ def _validation_sql(topic: Topic, day: date) -> str:
                       CASE WHEN is_object THEN json_extract_string(line, [{paths}]) END AS texts
             FROM (SELECT *, is_json AND regexp_matches(line, '^\\s*[{{]') AS is_object FROM parsed)
         ), fields AS (
-            SELECT source_file, line_number, line, problem, is_json, is_object, {", ".join(values)}
+            SELECT source_file, line_number, line, problem, lost_lines, is_json, is_object, {", ".join(values)}
             FROM objects
         ), typed AS (
             SELECT *, {", ".join(typed)}
             FROM fields
         ), judged AS (
-            SELECT source_file, line_number, line, {columns},
+            SELECT source_file, line_number, line, lost_lines, {columns},
                    CASE
                        WHEN problem IS NOT NULL THEN problem
                        WHEN line IS NULL OR trim(line) = '' THEN 'blank line'
@@ -169,7 +199,7 @@ def _validation_sql(topic: Topic, day: date) -> str:
                    END AS reason
             FROM typed
         )
-        SELECT *, CASE WHEN reason IS NULL THEN md5(concat_ws('|', {key})) END AS event_id
+        SELECT *, CASE WHEN reason IS NULL THEN upper(md5({parts})) END AS event_id
         FROM judged
     """
 
@@ -183,13 +213,14 @@ def source_name(path: Path, landing: Path) -> str:
 
 
 def _read_lines(con: duckdb.DuckDBPyConnection, files: DayFiles, landing: Path) -> None:
-    """Fill _numbered(source_file, line_number, line, problem) with every line of the day's event
-    files, and one row (no line number) for each file that cannot be read at all."""
+    """Fill _numbered(source_file, line_number, line, problem, lost_lines) with every line of the day's
+    event files, and one row (no line number) for each file that cannot be read at all, standing for
+    the lines it holds."""
     con.execute(
         "CREATE OR REPLACE TEMP TABLE _numbered "
-        "(source_file VARCHAR, line_number BIGINT, line VARCHAR, problem VARCHAR)"
+        "(source_file VARCHAR, line_number BIGINT, line VARCHAR, problem VARCHAR, lost_lines BIGINT)"
     )
-    unreadable = [(source_name(path, landing), reason) for path, reason in files.unreadable]
+    unreadable = list(files.unreadable)
     for path in files.events:
         name = source_name(path, landing)
         try:
@@ -199,11 +230,48 @@ def _read_lines(con: duckdb.DuckDBPyConnection, files: DayFiles, landing: Path) 
             # endings, binary data): such a file is read line by line here instead.
             problem = _read_with_python(con, path, name)
             if problem:
-                unreadable.append((name, problem))
+                unreadable.append((path, problem))
         except duckdb.IOException as error:  # not the compression its name says, or cut short
-            unreadable.append((name, f"unreadable file: {str(error).splitlines()[0]}"))
+            unreadable.append((path, f"unreadable file: {str(error).splitlines()[0]}"))
     if unreadable:
-        con.executemany("INSERT INTO _numbered VALUES (?, NULL, NULL, ?)", unreadable)
+        counted = [(path, reason, lines_held(path)) for path, reason in unreadable]
+        con.executemany(
+            "INSERT INTO _numbered VALUES (?, NULL, NULL, ?, ?)",
+            [(source_name(p, landing), r, n or _lines_by_size(con, p, files, unreadable)) for p, r, n in counted],
+        )
+
+
+def lines_held(path: Path) -> int | None:
+    """How many lines a file that could not be loaded holds: its newlines as far as Python can
+    decompress it (a truncated gzip up to the cut); None when nothing of it can be read."""
+    kind = compression(path.name)
+    make = DECOMPRESSORS.get(kind or "") or DECOMPRESSORS.get(path.suffix.lower())
+    if make is None and kind != "none":
+        return None
+    decompressor = make() if make else None
+    newlines, last = 0, b"\n"
+    with path.open("rb") as stream:
+        while chunk := stream.read(1 << 16):
+            try:  # fed piece by piece, so what comes before the damage is counted
+                text = decompressor.decompress(chunk) if decompressor else chunk
+            except (OSError, EOFError, zlib.error, lzma.LZMAError):
+                break
+            if text:
+                newlines, last = newlines + text.count(b"\n"), text[-1:]
+    return newlines + (last != b"\n") or None
+
+
+def _lines_by_size(
+    con: duckdb.DuckDBPyConnection, path: Path, files: DayFiles, unreadable: list[tuple[Path, str]]
+) -> int:
+    """A file's share of the topic's bytes, in lines: its size over the bytes per line of the files that
+    were read (at least 1; with none read, the day has nothing loaded and fails whatever the count)."""
+    lost = {p for p, _ in unreadable}
+    read_bytes = sum(p.stat().st_size for p in files.events if p not in lost)
+    read_lines = con.execute("SELECT count(*) FROM _numbered").fetchall()[0][0]
+    if not read_bytes or not read_lines:
+        return 1
+    return max(1, round(path.stat().st_size * read_lines / read_bytes))
 
 
 def _read_with_duckdb(con: duckdb.DuckDBPyConnection, path: Path, name: str) -> None:
@@ -230,13 +298,13 @@ def _read_with_duckdb(con: duckdb.DuckDBPyConnection, path: Path, name: str) -> 
     rejects_before = "(SELECT count(*) FROM _rejects r WHERE r.line - r.ordinal < g.rank)" if has_rejects else "0"
     con.execute(
         f"""INSERT INTO _numbered
-            SELECT {sql_string(name)}, g.rank + {rejects_before}, g.line, NULL
+            SELECT {sql_string(name)}, g.rank + {rejects_before}, g.line, NULL, 1
             FROM (SELECT line, rowid + 1 AS rank FROM _lines) g;
             INSERT INTO _numbered
             SELECT {sql_string(name)}, line, ltrim(line_text, chr(13) || chr(10)),
                    CASE error_type WHEN 'INVALID ENCODING' THEN 'invalid UTF-8'
                                    WHEN 'LINE SIZE OVER MAXIMUM' THEN 'line longer than {MAX_LINE_BYTES} bytes'
-                                   ELSE 'unreadable line: ' || lower(error_type) END
+                                   ELSE 'unreadable line: ' || lower(error_type) END, 1
             FROM _rejects;
             DROP TABLE _lines"""
     )
@@ -265,14 +333,40 @@ def _read_with_python(con: duckdb.DuckDBPyConnection, path: Path, name: str) -> 
             text, problem = raw.decode("utf-8", "replace"), "invalid UTF-8"
         if len(raw) > MAX_LINE_BYTES:
             text, problem = None, f"line longer than {MAX_LINE_BYTES} bytes"
-        numbered.append((name, number, text, problem))
-    frame = pd.DataFrame(numbered, columns=["source_file", "line_number", "line", "problem"])
+        numbered.append((name, number, text, problem, 1))
+    frame = pd.DataFrame(numbered, columns=["source_file", "line_number", "line", "problem", "lost_lines"])
     con.register("_python_lines", frame)
     try:
         con.execute("INSERT INTO _numbered SELECT * FROM _python_lines")
     finally:
         con.unregister("_python_lines")
     return None
+
+
+def _judge_repeated_events(con: duckdb.DuckDBPyConnection, topic: Topic) -> None:
+    """Lines that share an identity (every rule passed): the same payload on every line is one event
+    sent twice, loaded once from its first line by file name and number; different payloads are a
+    conflict no order can settle, so every one of them is rejected naming another. Either way the
+    verdict depends on the lines, not on the order they came in."""
+    identity = ", ".join(topic.identity[:-1]) + f" and {topic.identity[-1]}"
+    payload = ", ".join(quote(n) for n in topic.field_names)
+    first = "repeated.lines[1]"
+    is_first = f"(_checked.source_file, _checked.line_number) = ({first}.file, {first}.line)"
+    other = f"CASE WHEN {is_first} THEN repeated.lines[2] ELSE {first} END"
+    con.execute(
+        f"""UPDATE _checked SET reason = CASE
+                WHEN repeated.payloads > 1 THEN
+                    'conflicting event: same {identity} as another line, with other values{SEE}'
+                    || struct_extract({other}, 'file') || ' line ' || struct_extract({other}, 'line')
+                ELSE 'duplicate event: same {identity} and values as an earlier line{SEE}'
+                    || {first}.file || ' line ' || {first}.line
+            END
+            FROM (SELECT event_id, count(DISTINCT ({payload})) AS payloads,
+                         list({{'file': source_file, 'line': line_number}} ORDER BY source_file, line_number) AS lines
+                  FROM _checked WHERE event_id IS NOT NULL GROUP BY event_id HAVING count(*) > 1) AS repeated
+            WHERE _checked.event_id = repeated.event_id
+              AND (repeated.payloads > 1 OR NOT {is_first})"""
+    )
 
 
 def load_day(
@@ -289,18 +383,13 @@ def load_day(
     con.execute(f"CREATE OR REPLACE TEMP TABLE _checked AS {_validation_sql(topic, day)}")
     # Each step holds the day's lines: free the earlier copy (a million-event day's peak memory).
     con.execute("DROP TABLE _numbered")
-    # An event on more than one line keeps its first line (file order); the others are rejected.
-    con.execute(
-        """UPDATE _checked SET reason = 'duplicate event: same sessionId, itemInSession and ts as an earlier line'
-           FROM (SELECT event_id, min((source_file, line_number)) AS first_line FROM _checked
-                 WHERE event_id IS NOT NULL GROUP BY event_id HAVING count(*) > 1) AS repeated
-           WHERE _checked.event_id = repeated.event_id
-             AND (_checked.source_file, _checked.line_number) <> repeated.first_line"""
-    )
-    lines, rejected = con.execute("SELECT count(*), count(reason) FROM _checked").fetchall()[0]
+    _judge_repeated_events(con, topic)
+    lines, rejected, lost_lines = con.execute(
+        "SELECT count(*), count(reason), coalesce(sum(lost_lines) FILTER (reason IS NOT NULL), 0) FROM _checked"
+    ).fetchall()[0]
     top_reasons = con.execute(
-        """SELECT reason, count(*) FROM _checked WHERE reason IS NOT NULL
-           GROUP BY reason ORDER BY count(*) DESC, reason LIMIT 5"""
+        f"""SELECT split_part(reason, {sql_string(SEE)}, 1) AS rule, count(*) FROM _checked
+            WHERE reason IS NOT NULL GROUP BY rule ORDER BY count(*) DESC, rule LIMIT 5"""
     ).fetchall()
     rejected_files = con.execute(
         "SELECT source_file, reason FROM _checked WHERE line_number IS NULL ORDER BY source_file"
@@ -314,16 +403,19 @@ def load_day(
         rejected=rejected,
         top_reasons=[(r, n) for r, n in top_reasons],
         rejected_files=rejected_files,
+        lost_lines=lost_lines,
     )
     if result.rejected_share > reject_threshold:
         reasons = "; ".join(f"{r} ({n})" for r, n in result.top_reasons)
         bad_files = con.execute(
-            "SELECT source_file, count(*) FROM _checked WHERE reason IS NOT NULL GROUP BY 1 ORDER BY 2 DESC, 1"
+            """SELECT source_file, CASE WHEN count(line_number) > 0 THEN count(*) || ' bad'
+                                        ELSE 'not read, ' || sum(lost_lines) || ' lines lost' END
+               FROM _checked WHERE reason IS NOT NULL GROUP BY 1 ORDER BY sum(lost_lines) DESC, 1"""
         ).fetchall()
         raise RejectedShareTooHigh(
-            f"{topic.name} {day}: {rejected} of {lines} lines rejected ({result.rejected_share:.1%}, "
-            f"threshold {reject_threshold:.1%}) in {', '.join(f'{f} ({n} bad)' for f, n in bad_files)}; "
-            f"top reasons: {reasons}. The day was left as it was."
+            f"{topic.name} {day}: {lost_lines} of {result.rows + lost_lines} lines rejected or lost "
+            f"({result.rejected_share:.1%}, threshold {reject_threshold:.1%}) in "
+            f"{', '.join(f'{f} ({n})' for f, n in bad_files)}; top reasons: {reasons}. The day was left as it was."
         )
     known = "[" + ", ".join(sql_string(n) for n in topic.field_names) + "]"
     result.unknown_fields = [
@@ -347,7 +439,7 @@ def load_day(
         con.execute(f"DELETE FROM {REJECTED_TABLE} WHERE topic = ? AND partition_date = ?", [topic.name, day])
         con.execute(
             f"""INSERT INTO {REJECTED_TABLE}
-                SELECT ?, ?::DATE, source_file, line_number, line, reason, now()::TIMESTAMP
+                SELECT ?, ?::DATE, source_file, line_number, line, reason, now()::TIMESTAMP, lost_lines
                 FROM _checked WHERE reason IS NOT NULL""",
             [topic.name, day],
         )
