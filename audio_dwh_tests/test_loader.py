@@ -286,7 +286,7 @@ def test_the_event_id_is_the_vaults_hash_of_the_identity(tmp_path, warehouse):
     landing = tmp_path / "landing"
     _write(day_folder(landing, LISTENS.name, DAY) / "events.json", [line(sessionId=12, itemInSession=3)])
     _load(warehouse, landing, 0.0)
-    (event_id, ts), = warehouse.execute('SELECT event_id, "ts" FROM raw.listen_events').fetchall()
+    ((event_id, ts),) = warehouse.execute('SELECT event_id, "ts" FROM raw.listen_events').fetchall()
     assert event_id == hashlib.md5(f"12||3||{ts}".encode()).hexdigest().upper()
 
 

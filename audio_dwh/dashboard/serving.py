@@ -46,15 +46,20 @@ class ServedMart:
 
 def served_marts(manifest_path: Path | None = None) -> list[ServedMart]:
     """Every mart of the dbt project and how it is published, from the manifest: marts rebuilt day by
-    day (mart_config) get a file per day; marts whose runs change rows of other days (recomputed_mart_config,
-    keyed by unique_key) are published whole."""
+    day (mart_config: incremental, no unique_key) get a file per day; marts whose runs change rows of
+    other days (recomputed_mart_config, keyed by unique_key, or a table computed whole) are published
+    whole."""
     manifest = json.loads((manifest_path or prepare_manifest(dbt_project)).read_text())
     marts = [
         node for node in manifest["nodes"].values() if node["resource_type"] == "model" and node["fqn"][1] == "marts"
     ]
     return sorted(
         (
-            ServedMart(node["name"], node["config"]["meta"]["day_column"], by_day=not node["config"].get("unique_key"))
+            ServedMart(
+                node["name"],
+                node["config"]["meta"]["day_column"],
+                by_day=node["config"]["materialized"] == "incremental" and not node["config"].get("unique_key"),
+            )
             for node in marts
         ),
         key=lambda mart: mart.name,

@@ -106,3 +106,17 @@ from (
 {%- endmacro %}
 {% macro default__add_days(d, n) -%} cast({{ d }} + ({{ n }}) as date) {%- endmacro %}
 {% macro bigquery__add_days(d, n) -%} date_add({{ d }}, interval ({{ n }}) day) {%- endmacro %}
+
+{#- A name as the warehouse keeps it (songs, artists, places, people, agents, pages): Unicode NFC, control
+    and format characters (tabs, zero-width spaces, byte-order marks) removed, separators trimmed from
+    both ends; NULL when nothing is left. The patterns are the event contract's (INVISIBLE_CHARACTERS,
+    EDGE_SPACES), which the loader's "blank" rule reads too, so a required name is never empty here. -#}
+{% macro clean_text(column) -%}
+    {{ return(adapter.dispatch('clean_text', 'audio_dwh')(column)) }}
+{%- endmacro %}
+{% macro default__clean_text(x) -%}
+    nullif(regexp_replace(regexp_replace(nfc_normalize({{ x }}), '[\p{Cc}\p{Cf}]', '', 'g'), '^\p{Z}+|\p{Z}+$', '', 'g'), '')
+{%- endmacro %}
+{% macro bigquery__clean_text(x) -%}
+    nullif(regexp_replace(regexp_replace(normalize({{ x }}, NFC), r'[\p{Cc}\p{Cf}]', ''), r'^\p{Z}+|\p{Z}+$', ''), '')
+{%- endmacro %}

@@ -1,27 +1,29 @@
-{#- The columns every eventsim topic shares, typed and cleaned, with the load metadata the vault
-    needs. One place, so the four base models cannot drift apart. -#}
+{#- The columns every eventsim topic shares, typed and cleaned (text by clean_text), with the load
+    metadata the vault needs. One place, so the four base models cannot drift apart. event_id is the
+    event's identity as the contract defines it, hashed by the loader the way hash() hashes keys: the
+    hash key of every event-grained entity (a play, a click, a login), never recomputed here. -#}
 {% macro event_columns(record_source) -%}
         event_id,
         ts as event_ts_ms,
         {{ audio_dwh.epoch_ms_to_timestamp('ts') }} as event_ts,
         sessionId as session_id,
         userId as user_id,
-        lower(trim(level)) as level,
+        lower({{ audio_dwh.clean_text('level') }}) as level,
         itemInSession as item_in_session,
-        nullif(trim(city), '') as location_city,
-        nullif(trim(zip), '') as location_zip,
-        nullif(trim(state), '') as location_state,
+        {{ audio_dwh.clean_text('city') }} as location_city,
+        {{ audio_dwh.clean_text('zip') }} as location_zip,
+        {{ audio_dwh.clean_text('state') }} as location_state,
         {#- a city's business key: its name is not unique across states, and no name means no city #}
-        nullif(trim(city), '') || coalesce(', ' || nullif(trim(state), ''), '') as location_city_qualified,
+        {{ audio_dwh.clean_text('city') }} || coalesce(', ' || {{ audio_dwh.clean_text('state') }}, '') as location_city_qualified,
         lat as location_latitude,
         lon as location_longitude,
         {{ audio_dwh.fixed_text('lat', 6) }} as latitude_key,
         {{ audio_dwh.fixed_text('lon', 6) }} as longitude_key,
         {#- eventsim wraps most user agents in literal double quotes: the agent is what is inside #}
-        nullif(trim(trim(userAgent), '"'), '') as user_agent,
-        nullif(trim(firstName), '') as first_name,
-        nullif(trim(lastName), '') as last_name,
-        nullif(upper(trim(gender)), '') as gender,
+        nullif(trim({{ audio_dwh.clean_text('userAgent') }}, '"'), '') as user_agent,
+        {{ audio_dwh.clean_text('firstName') }} as first_name,
+        {{ audio_dwh.clean_text('lastName') }} as last_name,
+        upper({{ audio_dwh.clean_text('gender') }}) as gender,
         registration as registration_ts_ms,
         {{ audio_dwh.epoch_ms_to_timestamp('registration') }} as registration_ts,
         partition_date as load_date,
@@ -32,8 +34,8 @@
 {#- Song columns of a NextSong event, with eventsim's double encoding repaired. The repair is costly
     per value and few names need it, so it runs once per distinct non-ASCII name (song_repairs). -#}
 {% macro song_columns() -%}
-        nullif(trim(coalesce(song_repair.repaired, events.song)), '') as song_name,
-        nullif(trim(coalesce(artist_repair.repaired, events.artist)), '') as artist_name,
+        {{ audio_dwh.clean_text('coalesce(song_repair.repaired, events.song)') }} as song_name,
+        {{ audio_dwh.clean_text('coalesce(artist_repair.repaired, events.artist)') }} as artist_name,
         duration as song_played_sec,
         cast(round(duration * 1000) as bigint) as song_played_ms
 {%- endmacro %}

@@ -49,3 +49,17 @@
     {%- endfor -%}
     {{ return(days) }}
 {%- endmacro %}
+
+{#- A model whose rows belong to days (a row per event, or a day's states of a key) replaces the days
+    of the run's window: their stored rows are deleted first, in the model's own transaction on
+    DuckDB, and the batch brings every row those days now have. So a day sent again with events
+    corrected, added or removed leaves exactly what its final files give, in any load order. -#}
+{% macro replaces_run_days(day_column='load_date') -%}
+    {{ config(pre_hook="{{ audio_dwh.delete_load_window('" ~ day_column ~ "') }}", meta={'day_column': day_column}) }}
+{%- endmacro %}
+
+{% macro delete_load_window(day_column) -%}
+    {%- if is_incremental() -%}
+        delete from {{ this }} where {{ audio_dwh.load_window(day_column) }}
+    {%- endif -%}
+{%- endmacro %}

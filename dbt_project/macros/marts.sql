@@ -6,12 +6,8 @@
 {%- endmacro %}
 
 {% macro default__mart_config(date_column, cluster_by, require_partition_filter) -%}
-    {{ config(
-        materialized='incremental',
-        incremental_strategy='append',
-        pre_hook="{{ audio_dwh.delete_load_window('" ~ date_column ~ "') }}",
-        meta={'day_column': date_column},
-    ) }}
+    {{ config(materialized='incremental', incremental_strategy='append') }}
+    {{ audio_dwh.replaces_run_days(date_column) }}
 {%- endmacro %}
 
 {% macro bigquery__mart_config(date_column, cluster_by, require_partition_filter) -%}
@@ -26,11 +22,6 @@
     ) }}
 {%- endmacro %}
 
-{% macro delete_load_window(date_column) -%}
-    {%- if is_incremental() -%}
-        delete from {{ this }} where {{ audio_dwh.load_window(date_column) }}
-    {%- endif -%}
-{%- endmacro %}
 
 {#- The satellite rows a user PIT row points at: joins giving `plan` (level) and `profile` (first and
     last name, gender, registration_ts); NULL where the PIT holds the ghost. -#}
@@ -46,20 +37,17 @@ left join {{ ref('sat_user_profile') }} as profile
     and profile.user_hashdiff = {{ pit }}.sat_user_profile_hashdiff
 {%- endmacro %}
 
-{#- Marts whose rows depend on other days than their own (a trailing window, a cohort): the model's
-    query returns exactly the rows a run changes, and those replace the stored rows of the same key
+{#- Marts whose rows depend on other days than their own (a trailing window, the registrations of a
+    day): the run's days are deleted first (a day that lost all its events leaves no row), and the
+    model's query returns every row the run changes, which replace the stored rows of the same key
     (DuckDB delete+insert, BigQuery merge). Partitioned by date_column on BigQuery. -#}
 {% macro recomputed_mart_config(date_column, unique_key, cluster_by=none) -%}
     {{- adapter.dispatch('recomputed_mart_config', 'audio_dwh')(date_column, unique_key, cluster_by) -}}
 {%- endmacro %}
 
 {% macro default__recomputed_mart_config(date_column, unique_key, cluster_by) -%}
-    {{ config(
-        materialized='incremental',
-        incremental_strategy='delete+insert',
-        unique_key=unique_key,
-        meta={'day_column': date_column},
-    ) }}
+    {{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key=unique_key) }}
+    {{ audio_dwh.replaces_run_days(date_column) }}
 {%- endmacro %}
 
 {% macro bigquery__recomputed_mart_config(date_column, unique_key, cluster_by) -%}
@@ -67,6 +55,25 @@ left join {{ ref('sat_user_profile') }} as profile
         materialized='incremental',
         incremental_strategy='merge',
         unique_key=unique_key,
+        partition_by={'field': date_column, 'data_type': 'date', 'granularity': 'day'},
+        cluster_by=cluster_by,
+    ) }}
+    {{ audio_dwh.replaces_run_days(date_column) }}
+{%- endmacro %}
+
+{#- Marts computed whole each run (any day can change any row): a table. Partitioned by date_column
+    on BigQuery. -#}
+{% macro whole_mart_config(date_column, cluster_by=none) -%}
+    {{- adapter.dispatch('whole_mart_config', 'audio_dwh')(date_column, cluster_by) -}}
+{%- endmacro %}
+
+{% macro default__whole_mart_config(date_column, cluster_by) -%}
+    {{ config(materialized='table', meta={'day_column': date_column}) }}
+{%- endmacro %}
+
+{% macro bigquery__whole_mart_config(date_column, cluster_by) -%}
+    {{ config(
+        materialized='table',
         partition_by={'field': date_column, 'data_type': 'date', 'granularity': 'day'},
         cluster_by=cluster_by,
         meta={'day_column': date_column},

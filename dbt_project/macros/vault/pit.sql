@@ -6,12 +6,15 @@
     satellites: {sat: {'pk': parent key, 'ldts': the column rows come into force by,
                        'hashdiff': the column that tells a key's states apart}}
     stage_tables_ldts: {staging model: its instant column}, the sources of the satellites' batch.
-    Incremental (unique key: src_pk, as_of_ts): the batch's snapshots, plus every stored snapshot of
-    a key the batch changes, from that key's earliest instant in the batch on: so a day loaded late
-    or again gives the table an in-order load gives; an in-order day recomputes only its own. -#}
+    Incremental (unique key: src_pk, as_of_ts): the run's days are replaced (their snapshots are the
+    batch's), and recomputed besides are every stored snapshot of a key the batch changes, from that
+    key's earliest instant in the batch on, and every stored snapshot whose row in force came from a
+    day of the run (that day may have lost it): so a day loaded late, again, or sent again with events
+    corrected or removed gives the table an in-order load of the final days gives; an in-order day
+    recomputes only its own. -#}
 {% macro pit(src_pk, as_of_dates_table, satellites, stage_tables_ldts, source_model) -%}
-{{ config(unique_key=[src_pk, 'as_of_ts'], incremental_strategy=audio_dwh.replace_strategy(),
-          meta={'day_column': 'cast(as_of_ts as date)'}) }}
+{{ config(unique_key=[src_pk, 'as_of_ts'], incremental_strategy=audio_dwh.replace_strategy()) }}
+{{ audio_dwh.replaces_run_days('cast(as_of_ts as date)') }}
 {#- refs taken outside the incremental branch, so dbt sees them when it parses -#}
 {%- set stages = {} -%}
 {%- for stage, ldts in stage_tables_ldts.items() %}{% do stages.update({ref(stage): ldts}) %}{% endfor -%}
@@ -38,6 +41,10 @@ snapshots as (
         select stored.{{ src_pk }}, stored.as_of_ts
         from {{ this }} as stored
         inner join changed on changed.{{ src_pk }} = stored.{{ src_pk }} and stored.as_of_ts >= changed.changed_from
+        union all
+        select {{ src_pk }}, as_of_ts
+        from {{ this }}
+        where {% for sat in satellites %}{{ audio_dwh.load_window('cast(' ~ sat ~ '_ldts as date)') }}{% if not loop.last %} or {% endif %}{% endfor %}
         {%- endif %}
     ) as wanted
     where {{ src_pk }} in (select {{ src_pk }} from {{ ref(source_model) }})

@@ -1,20 +1,15 @@
-{{ config(meta={'day_column': 'cast(play_start_ts as date)'}) }}
+{{ replaces_run_days('cast(play_start_ts as date)') }}
 
-{#- A song play with everything it names: its session, listener, song, artist, device and place. The
-    listener is part of the play's business key, so its hub key is the hash hub_user holds; the user
-    id itself is carried too, so the mart need not read hub_song_play (every play ever) again. -#}
+{#- A song play with everything it names: its session, listener, song, artist, device and place. A
+    run rebuilds the plays of its days, so a play its day no longer sends leaves the bridge. -#}
 {{ bridge(
     source_model='hub_song_play',
     src_pk='song_play_pk',
-    src_columns={
-        'user_id': 'user_id',
-        'user_pk': audio_dwh.hash('user_id'),
-        'play_start_ts': audio_dwh.epoch_ms_to_timestamp('event_ts_ms'),
-    },
+    src_columns={'play_start_ts': audio_dwh.epoch_ms_to_timestamp('event_ts_ms')},
     bridge_walk={
         'play_context': {
             'link_table': 'link_song_play_context', 'link_pk': 'link_song_play_context_pk', 'from_fk': 'song_play_pk',
-            'to_fk': ['session_pk', 'song_pk', 'user_agent_pk', 'location_city_pk', 'location_geo_pk'],
+            'to_fk': ['session_pk', 'user_pk', 'song_pk', 'user_agent_pk', 'location_city_pk', 'location_geo_pk'],
         },
         'song_artist': {
             'link_table': 'link_song_artist', 'link_pk': 'link_song_artist_pk', 'from_fk': 'song_pk',

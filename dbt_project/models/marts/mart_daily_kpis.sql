@@ -2,9 +2,10 @@
 
 {#- Per day: listens, listening hours, sessions and their mean length, daily active users (users who
     listened), the paid share of listens (the plan at each play), and new registrations: the users
-    seen on the site whose registration falls on the day. All but the last are the day's own; a
-    user seen for the first time on a later day adds to an earlier day's registrations, so a run
-    also rebuilds the stored days its users registered on (their other figures kept as stored). -#}
+    seen on the site whose registration falls on the day. All but the last are the day's own; any
+    day can change another day's registrations (a user seen first, or no longer at all), so a run
+    also rebuilds every stored day whose registrations now differ (their other figures kept as
+    stored): counted over the users' days (mart_user_daily_activity), not over plays. -#}
 with plays as (
     select
         play_start_date as activity_date,
@@ -38,6 +39,14 @@ sessions as (
     group by 1
 ),
 
+registrations as (
+    select
+        registration_date,
+        count(distinct user_id) as new_registrations
+    from {{ ref('mart_user_daily_activity') }}
+    group by 1
+),
+
 own_figures as (
     select
         sessions.activity_date,
@@ -54,30 +63,19 @@ own_figures as (
     union all
 
     select
-        activity_date,
-        listens,
-        listening_hours,
-        sessions,
-        mean_session_minutes,
-        daily_active_users,
-        paid_share_of_listens
-    from {{ this }}
+        stored.activity_date,
+        stored.listens,
+        stored.listening_hours,
+        stored.sessions,
+        stored.mean_session_minutes,
+        stored.daily_active_users,
+        stored.paid_share_of_listens
+    from {{ this }} as stored
+    left join registrations on stored.activity_date = registrations.registration_date
     where
-        not ({{ load_window('activity_date') }})
-        and activity_date in (
-            select registration_date from {{ ref('mart_user_daily_activity') }}
-            where {{ load_window('activity_date') }}
-        )
+        not ({{ load_window('stored.activity_date') }})
+        and stored.new_registrations <> coalesce(registrations.new_registrations, 0)
     {%- endif %}
-),
-
-registrations as (
-    select
-        registration_date,
-        count(distinct user_id) as new_registrations
-    from {{ ref('mart_user_daily_activity') }}
-    where registration_date in (select own_figures.activity_date from own_figures)
-    group by 1
 )
 
 select

@@ -1,14 +1,20 @@
-{{ mart_config('change_date') }}
+{{ recomputed_mart_config('change_date', unique_key='change_date') }}
 
 {#- Per day: upgrades, downgrades, cancellations, the share of active users on paid, and free -> paid
-    conversions (users upgrading for the first time). #}
+    conversions (users upgrading for the first time). A change is judged against the plan before it,
+    which may be another day's, and a conversion against the user's whole history: so the changes are
+    counted over every day's plan states (sat_user_plan, a row per user and state change), and a run
+    also rebuilds every stored day whose changes now differ (its cancellations and active users kept
+    as stored). #}
 with periods as (
     select
         cast(periods.effective_from_ts as date) as change_date,
         periods.user_pk,
         periods.effective_from_ts,
         plan.level,
-        lag(plan.level) over (partition by periods.user_pk order by periods.effective_from_ts) as previous_level,
+        lag(plan.level) over (
+            partition by periods.user_pk order by periods.effective_from_ts, periods.link_user_plan_pk
+        ) as previous_level,
         min(case when plan.level = 'paid' then periods.effective_from_ts end)
             over (partition by periods.user_pk) as first_paid_ts
     from {{ ref('sat_user_plan') }} as periods
@@ -25,7 +31,6 @@ changes as (
                 then user_pk
         end) as free_to_paid_conversions
     from periods
-    where {{ load_window('change_date') }}
     group by 1
 ),
 
@@ -61,3 +66,26 @@ select
 from activity
 left join changes on activity.activity_date = changes.change_date
 left join cancellations on activity.activity_date = cancellations.change_date
+{%- if is_incremental() %}
+
+union all
+
+select
+    stored.change_date,
+    coalesce(changes.upgrades, 0) as upgrades,
+    coalesce(changes.downgrades, 0) as downgrades,
+    stored.cancellations,
+    stored.active_users,
+    stored.paid_users,
+    stored.paid_share,
+    coalesce(changes.free_to_paid_conversions, 0) as free_to_paid_conversions
+from {{ this }} as stored
+left join changes on stored.change_date = changes.change_date
+where
+    not ({{ load_window('stored.change_date') }})
+    and (
+        stored.upgrades <> coalesce(changes.upgrades, 0)
+        or stored.downgrades <> coalesce(changes.downgrades, 0)
+        or stored.free_to_paid_conversions <> coalesce(changes.free_to_paid_conversions, 0)
+    )
+{%- endif %}

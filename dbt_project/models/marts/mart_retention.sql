@@ -1,14 +1,11 @@
-{{ recomputed_mart_config(
-    'cohort_week',
-    unique_key=['cohort_week', 'weeks_since_registration'],
-    cluster_by=['weeks_since_registration']
-) }}
+{{ whole_mart_config('cohort_week', cluster_by=['weeks_since_registration']) }}
 
 {#- Registration-week cohorts (weeks start on Monday) by weeks since registration: the users seen on
     the site who registered that week, and the share of them who listened in that week. A cell is
-    there once one of its users listened. A day changes only the cohorts of the users it saw (their
-    activity, or a cohort's size when a user is seen for the first time), so a run recomputes those
-    cohorts whole, from every day loaded: exact in any load order. -#}
+    there once one of its users listened. Any day can change any cohort (a user's activity, a user
+    seen for the first time or no longer at all), so the table is computed whole each run from the
+    users' days (mart_user_daily_activity: a row per user and day), which is exact in any load order
+    and after any day is sent again; its cost follows users and weeks, not plays. -#}
 with users as (
     select
         user_id,
@@ -18,26 +15,11 @@ with users as (
     group by 1
 ),
 
-changed_cohorts as (
-    select distinct users.cohort_week
-    from {{ ref('mart_user_daily_activity') }} as activity
-    inner join users on activity.user_id = users.user_id
-    where {{ load_window('activity.activity_date') }}
-),
-
-cohort_users as (
-    select
-        users.user_id,
-        users.cohort_week
-    from users
-    inner join changed_cohorts on users.cohort_week = changed_cohorts.cohort_week
-),
-
 cohort_sizes as (
     select
         cohort_week,
         count(*) as cohort_users
-    from cohort_users
+    from users
     group by 1
 ),
 
@@ -47,7 +29,7 @@ listened as (
         cohort_users.user_id,
         {{ week_start('activity.activity_date') }} as activity_week
     from {{ ref('mart_user_daily_activity') }} as activity
-    inner join cohort_users on activity.user_id = cohort_users.user_id
+    inner join users as cohort_users on activity.user_id = cohort_users.user_id
     where activity.plays > 0
 )
 

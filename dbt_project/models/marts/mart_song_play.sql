@@ -15,10 +15,6 @@ with plays as (
     from {{ ref('bridge_song_play') }} as bridge
     inner join {{ ref('sat_song_play_details') }} as details on bridge.song_play_pk = details.song_play_pk
     where {{ load_window('cast(bridge.play_start_ts as date)') }}
-    {#- the play's own facts: the latest of its details (eventsim sends each play once) #}
-    qualify row_number() over (
-        partition by details.song_play_pk order by details.effective_from_ts desc, details.song_play_hashdiff desc
-    ) = 1
 ),
 
 listeners as (
@@ -28,7 +24,7 @@ listeners as (
 
 select
     plays.song_play_pk,
-    plays.user_id,
+    listener.user_id,
     plays.song_played_sec,
     plays.play_start_ts,
     plays.play_end_ts,
@@ -45,6 +41,7 @@ select
     cast(profile.registration_ts as date) as registration_date
 from plays
 inner join {{ ref('hub_song') }} as song on plays.song_pk = song.song_pk
+left join {{ ref('hub_user') }} as listener on plays.user_pk = listener.user_pk
 inner join {{ ref('hub_artist') }} as artist on plays.artist_pk = artist.artist_pk
 left join {{ ref('hub_user_agent') }} as agent on plays.user_agent_pk = agent.user_agent_pk
 left join {{ ref('hub_location_city') }} as city on plays.location_city_pk = city.location_city_pk

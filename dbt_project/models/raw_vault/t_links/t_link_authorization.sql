@@ -1,3 +1,5 @@
+{#- A transaction per event, as its day now sends it: a day sent again replaces its transactions. -#}
+{{ replaces_run_days() }}
 {{ t_link(src_pk='authorization_pk',
           src_fk=['user_pk', 'session_pk', 'location_geo_pk', 'user_agent_pk'],
           src_payload=['authorization_ts', 'is_auth_successful'],

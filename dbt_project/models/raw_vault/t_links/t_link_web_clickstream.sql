@@ -1,3 +1,5 @@
+{#- A transaction per event, as its day now sends it: a day sent again replaces its transactions. -#}
+{{ replaces_run_days() }}
 {{ t_link(src_pk='click_pk',
           src_fk=['page_pk', 'session_pk'],
           src_payload=['click_ts', 'http_method', 'http_status'],

@@ -8,7 +8,7 @@ with events as (
 select
     {{ event_columns('page_view_events') }},
     events.auth,
-    trim(events.page) as page_name,
+    {{ audio_dwh.clean_text('events.page') }} as page_name,
     upper(trim(events.method)) as http_method,
     events.status as http_status,
     {{ song_columns() }}
