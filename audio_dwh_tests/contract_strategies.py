@@ -108,9 +108,12 @@ def valid_values(f: Field, day: date) -> st.SearchStrategy[Value]:
     return st.one_of(options)
 
 
+INVISIBLE = ["Cc", "Cf", "Zs", "Zl", "Zp"]  # the contract's INVISIBLE_CHARACTERS and separators
+
+
 def blank(text: str) -> bool:
-    """What the loader's trim() leaves empty: nothing but space separators (Unicode Zs)."""
-    return all(unicodedata.category(c) == "Zs" for c in text)
+    """What the loader calls blank: nothing but control and format characters and separators."""
+    return all(unicodedata.category(c) in INVISIBLE for c in text)
 
 
 def _strings(f: Field) -> st.SearchStrategy[str]:
@@ -164,7 +167,7 @@ def invalid_values(f: Field, day: date) -> st.SearchStrategy[Value]:
             _valued(st.characters(codec="utf-8").map(lambda c: c * 10_001), OWN),
         ]
         if f.required:
-            spaces = st.text(st.characters(categories=["Zs"]), max_size=5)
+            spaces = st.text(st.characters(categories=INVISIBLE, codec="utf-8"), max_size=5)
             options.append(_valued(spaces, OWN))
         if f.choice:
             options.append(_valued(st.text(max_size=10).filter(lambda s: s not in f.choice.values), OWN))
@@ -254,3 +257,46 @@ def day_files(
 
 def all_topics(day: date, **sizes) -> st.SearchStrategy[dict[str, list[tuple[str, bytes, list[Line]]]]]:
     return st.fixed_dictionaries({name: day_files(topic, day, **sizes) for name, topic in TOPICS.items()})
+
+
+Landed = dict[str, list[tuple[str, bytes, list[Line]]]]
+
+
+def _corrected(draw, topic: Topic, day: date, line: Line) -> Line:
+    """An admitted line with one field other than its identity given another value of its domain
+    (the rules between fields left out: a corrected line stays admitted)."""
+    editable = [f for f in topic.fields if f.name not in topic.identity and not f.not_after]
+    field_ = draw(st.sampled_from(editable))
+    value = draw(valid_values(field_, day))
+    texts = {name: json.dumps(typed) for name, typed in line.values.items() if typed is not None}
+    texts.pop(field_.name, None)
+    if value.text is not None:
+        texts[field_.name] = value.text
+    data = ("{" + ", ".join(f"{json.dumps(name)}: {text}" for name, text in texts.items()) + "}").encode()
+    return Line(data, None, {**line.values, field_.name: value.typed}, line.key)
+
+
+@st.composite
+def sent_again(draw, day: date, **sizes) -> tuple[Landed, Landed]:
+    """A day as first sent, and the same day sent again: each line kept, dropped or corrected (one field
+    other than its identity changed), new lines added, and admitted lines repeated with their identity,
+    some with the same values (sent twice), some with others (a conflict no order settles)."""
+    first = draw(all_topics(day, **sizes))
+    final: Landed = {}
+    for name, files in first.items():
+        topic = TOPICS[name]
+        kept = []
+        for line in (line for _, _, part in files for line in part):
+            action = draw(st.sampled_from(["keep", "keep", "keep", "drop", "correct"]))
+            if action == "correct" and line.reason is None:
+                line = _corrected(draw, topic, day, line)
+            if action != "drop":
+                kept.append(line)
+        kept += draw(st.lists(lines(topic, day), max_size=5))
+        admitted = [line for line in kept if line.reason is None]
+        for _ in range(draw(st.integers(0, 3)) if admitted else 0):
+            line = draw(st.sampled_from(admitted))
+            again = line if draw(st.booleans()) else _corrected(draw, topic, day, line)
+            kept.insert(draw(st.integers(0, len(kept))), again)
+        final[name] = [("sent-again.json", b"".join(line.data + b"\n" for line in kept), kept)]
+    return first, final

@@ -29,6 +29,8 @@ EXPECTED = [
     "test_hostile_files_through_dagster_every_bad_line_accounted_every_good_line_loaded",
     "test_values_outside_their_domain_are_rejected_and_every_day_still_builds",
     "test_the_property_runs_tried_what_they_claim",
+    "test_the_sent_again_property_tried_what_it_claims",
+    "test_a_day_sent_again_corrected_is_replaced_exactly_and_a_cut_file_fails_it",
     "test_the_loader_reads_only_what_a_producer_meant_to_land",
     "test_late_and_partial_days_are_loaded_by_the_landing_sensor_and_nothing_is_lost",
     "test_schema_drift_extra_field_reported_missing_optional_field_null",

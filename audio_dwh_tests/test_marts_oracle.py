@@ -10,6 +10,7 @@ November 2018 sample imported with import-classic (its artist names arrive doubl
 come out repaired).
 """
 
+import unicodedata
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -35,8 +36,20 @@ MART_COLUMNS = ["user_id", "play_start_ts", "play_end_ts", "song_played_sec", "s
 DAY_MS = 86_400_000
 
 
+def _clean_name(text: str) -> str:
+    """A name as the business defines it: NFC, no control or format characters, no separators at
+    either end (written here with unicodedata, apart from the SQL that does it)."""
+    visible = "".join(c for c in unicodedata.normalize("NFC", text) if unicodedata.category(c) not in ("Cc", "Cf"))
+    start, end = 0, len(visible)
+    while start < end and unicodedata.category(visible[start]).startswith("Z"):
+        start += 1
+    while end > start and unicodedata.category(visible[end - 1]).startswith("Z"):
+        end -= 1
+    return visible[start:end]
+
+
 def _clean(text: pd.Series) -> pd.Series:
-    return text.where(text.isna(), text.astype("string").str.strip()).replace("", pd.NA)
+    return text.where(text.isna(), text.astype("string").map(_clean_name, na_action="ignore")).replace("", pd.NA)
 
 
 def oracle_plays(landing: Path) -> pd.DataFrame:
@@ -56,7 +69,7 @@ def oracle_plays(landing: Path) -> pd.DataFrame:
         "song_played_sec": listens["duration"].astype(float),
         "song_name": _clean(listens["song"].map(repair_double_encoding)),
         "song_artist": _clean(listens["artist"].map(repair_double_encoding)),
-        "user_agent": _clean(listens["userAgent"].astype("string").str.strip().str.strip('"')),
+        "user_agent": _clean(_clean(listens["userAgent"]).str.strip('"')),
         "location_city": _clean(listens["city"]),
         "location_state": _clean(listens["state"]),
         "location_latitude": listens["lat"].astype(float),

@@ -33,6 +33,7 @@ from audio_dwh.raw.duckdb_loader import load_day
 from audio_dwh.resources import build_resources
 from audio_dwh.warehouse.sql import quote
 from audio_dwh_tests.conftest import DAY, DEFS, LAYERS, comparable_columns, make_settings
+from audio_dwh_tests.dbt_helpers import assert_same_as_final, warehouse_tables
 from audio_dwh_tests.hostile import BAD_LINES, DOMAIN_LINES, NEW_VALUE_LINES, line
 from audio_dwh_tests.test_alerts import SMTP_PASSWORD, WEBHOOK_TOKEN, _failures, _tick, sinks  # noqa: F401
 from audio_dwh_tests.test_cli import ROOT, audio_dwh
@@ -486,4 +487,135 @@ def test_secrets_never_reach_logs_run_metadata_or_alerts(settings, sinks, capfd,
         "webhook payloads or mails",
         event_records_scanned=len(records),
         alerts_scanned=len(receiver.received) + len(mailbox.messages),
+    )
+
+
+def _serving_copy(home: Path) -> dict[str, list[tuple]]:
+    """Every mart of the serving copy's current version, as sorted rows: what the dashboard reads."""
+    current = home / "serving" / "current"
+    con = duckdb.connect()
+    try:
+        return {
+            mart.name: sorted(con.execute(f"SELECT * FROM read_parquet('{mart}/*.parquet')").fetchall(), key=repr)
+            for mart in sorted(current.iterdir())
+        }
+    finally:
+        con.close()
+
+
+def _listens(path: Path) -> list[dict]:
+    return [json.loads(text) for text in path.read_text(encoding="utf-8").splitlines()]
+
+
+def _write_lines(path: Path, events: list[dict]) -> None:
+    path.write_text("".join(json.dumps(e, ensure_ascii=False) + "\n" for e in events), encoding="utf-8")
+
+
+def test_a_day_sent_again_corrected_is_replaced_exactly_and_a_cut_file_fails_it(tmp_path, reliability):
+    """As the source sends it, with `audio-dwh run --source files`: a day loaded, then its listens sent
+    again with a song corrected (same identity), two plays of one user and session in one millisecond,
+    events taken back, and names written the ways sources write them; the run succeeds and the home
+    equals one that only saw the final files (raw, vault but what shared hubs keep, business vault,
+    marts, serving copy). Then a truncated gzip of half the listens fails the day, naming the file and
+    how to go on, and the day stays as it was; then the listens removed: no mart counts them."""
+    day = DAY.isoformat()
+    run = ("run", "--source", "files", "--start", day, "--end", day)
+    sent_again, final_only = tmp_path / "sent_again", tmp_path / "final_only"
+    write_day(DaySimulator(SimulatorConfig(users=300)), DAY, sent_again / "landing")
+    first = audio_dwh(sent_again, *run)
+    assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-3000:]
+
+    listen_file = day_folder(sent_again / "landing", "listen_events", DAY) / SIMULATOR_FILE
+    views_file = day_folder(sent_again / "landing", "page_view_events", DAY) / SIMULATOR_FILE
+    listens, views = _listens(listen_file), _listens(views_file)
+    users = [e for e in listens if e.get("userId")]
+    corrected = {**users[0], "song": users[0]["song"] + " (Remastered)"}  # same identity, corrected song
+    taken_back = {(e["sessionId"], e["itemInSession"], e["ts"]) for e in users[1:6]}
+    one_millisecond = [
+        {**users[6], "itemInSession": 9_000, "song": "Crazy in Love", "artist": "Beyonce\u0301"},  # NFD
+        {**users[6], "itemInSession": 9_001, "song": "Yellow", "artist": "  Coldplay\t"},
+    ]
+    names = [
+        {**users[7], "itemInSession": 9_002, "song": "Halo", "artist": "Beyonc\u00e9"},  # NFC
+        {**users[7], "itemInSession": 9_003, "song": "Yellow", "artist": "Coldplay", "firstName": "\u200b"},
+        {**users[7], "itemInSession": 9_004, "song": "\u200b\t", "artist": "Coldplay"},  # blank: rejected
+    ]
+    kept = [corrected if e is users[0] else e for e in listens if (e["sessionId"], e["itemInSession"], e["ts"])
+            not in taken_back]  # fmt: skip
+    _write_lines(listen_file, kept + one_millisecond + names)
+    _write_lines(views_file, [e for e in views if (e["sessionId"], e["itemInSession"], e["ts"]) not in taken_back])
+    again = audio_dwh(sent_again, *run)
+    assert again.returncode == 0, again.stdout[-3000:] + again.stderr[-3000:]
+
+    shutil.copytree(sent_again / "landing", final_only / "landing")
+    only = audio_dwh(final_only, *run)
+    assert only.returncode == 0, only.stdout[-3000:] + only.stderr[-3000:]
+    homes = {home: warehouse_tables(home / "warehouse.duckdb", with_raw=True) for home in (sent_again, final_only)}
+    assert_same_as_final(homes[final_only], homes[sent_again])
+    assert _serving_copy(sent_again) == _serving_copy(final_only)
+    con = duckdb.connect(str(sent_again / "warehouse.duckdb"), read_only=True)
+    plays, first_names, rejected = (
+        con.execute(sql).fetchall()
+        for sql in (
+            f"SELECT count(*) FROM marts.mart_song_play WHERE play_start_date = '{day}'",
+            f"SELECT count(*) FROM staging.stg_listen_events WHERE user_id = {users[7]['userId']} "
+            "AND first_name IS NULL AND item_in_session = 9003",
+            "SELECT reason FROM raw.rejected_events",
+        )
+    )
+    written = ["Beyonc\u00e9", "Beyonce\u0301", "Coldplay", "  Coldplay\t", "Coldplay\t"]
+    artists = con.execute(
+        "SELECT artist_name FROM vault.hub_artist WHERE list_contains(?, artist_name) ORDER BY 1", [written]
+    ).fetchall()
+    con.close()
+    assert plays == [(len(kept) + len(one_millisecond) + len(names) - 1,)]  # every play once; the blank song out
+    assert artists == [("Beyonc\u00e9",), ("Coldplay",)]  # NFD and NFC, tab and spaces: one artist each
+    assert first_names == [(1,)] and rejected == [("song: blank (required)",)]
+    tables = checksums(sent_again / "warehouse.duckdb")
+
+    whole = listen_file.read_bytes()
+    listen_file.unlink()
+    cut = listen_file.with_name("eventsim.json.gz")
+    packed = gzip.compress(whole)
+    cut.write_bytes(packed[: len(packed) // 2])  # half a day of listens, cut in transit
+    failed = audio_dwh(sent_again, *run)
+    output = failed.stdout + failed.stderr
+    assert failed.returncode == 1, output[-3000:]
+    assert f"listen_events/date={day}/eventsim.json.gz (not read, " in output and "lines lost)" in output
+    assert "The day was left as it was" in output and "AUDIO_DWH_REJECT_THRESHOLD" in output
+    assert checksums(sent_again / "warehouse.duckdb") == tables  # nothing of the good day lost
+
+    cut.unlink()  # the listens taken back: an empty topic folder is "nothing today"
+    removed = audio_dwh(sent_again, *run)
+    assert removed.returncode == 0, removed.stdout[-3000:] + removed.stderr[-3000:]
+    con = duckdb.connect(str(sent_again / "warehouse.duckdb"), read_only=True)
+    left = [
+        con.execute(f"SELECT count(*) FROM {table} WHERE {column} = '{day}'").fetchall()[0][0]
+        for table, column in (
+            ("vault.hub_song_play", "load_date"),
+            ("vault.link_song_play_context", "load_date"),
+            ("business_vault.bridge_song_play", "cast(play_start_ts as date)"),
+            ("marts.mart_song_play", "play_start_date"),
+            ("marts.mart_artist_daily", "play_date"),
+        )
+    ]
+    kpis = con.execute(f"SELECT listens FROM marts.mart_daily_kpis WHERE activity_date = '{day}'").fetchall()
+    con.close()
+    assert left == [0] * 5 and kpis == [(0,)]
+    reliability(
+        what="A day sent again",
+        tried="through `audio-dwh run --source files` (300 users a day): a day loaded, then its listens and page "
+        "views sent again with a song corrected under the same identity, 5 events taken back, two plays of one "
+        "user and session in one millisecond, artists written NFD and NFC, with a tab and spaces, a zero-width "
+        "first name and a blank song; beside it a home that only saw the final files; then the listens as a gzip "
+        "cut in half; then the listens removed",
+        held="the run succeeded and the home equals the final-only home (raw, every vault table of events or "
+        "their states, business vault, marts, serving copy; shared hubs hold what they saw besides); every play "
+        "once, each artist once; the cut file failed the day naming it and its lost lines, the day unchanged; the "
+        "removed listens counted by no table of plays",
+        kinds_tried=7,
+        days_replaced_exactly=2,
+        tables_compared=len(homes[final_only]),
+        rows_compared=sum(len(rows) for rows in homes[final_only].values()),
+        rows_lost=0,
     )

@@ -47,4 +47,16 @@ def failure_message(
     skipped = sum(1 for r in run_results.get("results", []) if r.get("status") == "skipped")
     summary = "; ".join(parts).rstrip(".") or "dbt exited with an error before running any node"
     after = f" {skipped} node(s) after it were skipped." if skipped else ""
-    return f"dbt build for {days} failed: {summary}.{after} Full log: {log}"
+    return f"dbt build for {days} failed: {summary}.{after} {recovery(days)} Full log: {log}"
+
+
+def recovery(days: str) -> str:
+    """How to get past the failure. Every model commits alone and replaces its days, so a run of the
+    days completes whatever was built; but the same files and the same models fail the same way."""
+    first, _, last = days.partition("..")
+    return (
+        "Each table is as before or complete. Running the same files again fails the same way: correct the "
+        "day's landing files (with --source files the landing sensor runs the day again once they change) or "
+        "the model, then run the day again: audio-dwh run --start "
+        f"{first} --end {last or first}; a model whose columns changed says how to rebuild it."
+    )

@@ -304,6 +304,9 @@ def _read_with_duckdb(con: duckdb.DuckDBPyConnection, path: Path, name: str) -> 
             SELECT {sql_string(name)}, line, ltrim(line_text, chr(13) || chr(10)),
                    CASE error_type WHEN 'INVALID ENCODING' THEN 'invalid UTF-8'
                                    WHEN 'LINE SIZE OVER MAXIMUM' THEN 'line longer than {MAX_LINE_BYTES} bytes'
+                                   -- the "delimiter" (backslash and 0, no real line has one of its
+                                   -- own) inside a line: the line is whole here, and judged as any
+                                   WHEN 'TOO MANY COLUMNS' THEN NULL
                                    ELSE 'unreadable line: ' || lower(error_type) END, 1
             FROM _rejects;
             DROP TABLE _lines"""
@@ -415,7 +418,10 @@ def load_day(
         raise RejectedShareTooHigh(
             f"{topic.name} {day}: {lost_lines} of {result.rows + lost_lines} lines rejected or lost "
             f"({result.rejected_share:.1%}, threshold {reject_threshold:.1%}) in "
-            f"{', '.join(f'{f} ({n})' for f, n in bad_files)}; top reasons: {reasons}. The day was left as it was."
+            f"{', '.join(f'{f} ({n})' for f, n in bad_files)}; top reasons: {reasons}. The day was left as it was. "
+            "Running the same files again fails the same way: correct or replace those files and run the day "
+            f"again, or set AUDIO_DWH_REJECT_THRESHOLD above {result.rejected_share:.1%} to load the good lines "
+            "and keep the others in raw.rejected_events."
         )
     known = "[" + ", ".join(sql_string(n) for n in topic.field_names) + "]"
     result.unknown_fields = [
