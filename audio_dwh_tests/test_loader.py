@@ -327,7 +327,8 @@ def test_a_line_holding_a_backslash_and_a_zero_loads_like_any(tmp_path, warehous
     """DuckDB reads lines as one-column CSV whose delimiter is the two characters \\0; a line that
     holds them (a JSON-escaped backslash before a 0, found by the property tests) is still a line."""
     landing = tmp_path / "landing"
-    _write(day_folder(landing, LISTENS.name, DAY) / "events.json", [line(sessionId=1, song="C:\\0 and \\0"), line(sessionId=2)])
+    lines = [line(sessionId=1, song="C:\\0 and \\0"), line(sessionId=2)]
+    _write(day_folder(landing, LISTENS.name, DAY) / "events.json", lines)
     result = _load(warehouse, landing, 0.0)
     songs = warehouse.execute("SELECT song, source_line FROM raw.listen_events ORDER BY source_line").fetchall()
     assert (result.rows, songs) == (2, [("C:\\0 and \\0", 1), ("Undo", 2)])
