@@ -4,11 +4,22 @@
     profile the day before ended on continues its version), effective_to_ts is the next version's
     start, NULL while current. #}
 with changes as (
-    select user_pk, user_hashdiff, first_name, last_name, gender, registration_ts, effective_from_ts, load_date, record_source
+    select
+        user_pk,
+        user_hashdiff,
+        first_name,
+        last_name,
+        gender,
+        registration_ts,
+        effective_from_ts,
+        load_date,
+        record_source
     from (
         select
             *,
-            lag(user_hashdiff) over (partition by user_pk order by effective_from_ts, user_hashdiff) as previous_hashdiff
+            lag(user_hashdiff) over (
+                partition by user_pk order by effective_from_ts, user_hashdiff
+            ) as previous_hashdiff
         from {{ ref('sat_user_profile') }}
     ) as ordered
     where previous_hashdiff is null or previous_hashdiff <> user_hashdiff
