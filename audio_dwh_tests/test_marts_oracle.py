@@ -37,9 +37,9 @@ DAY_MS = 86_400_000
 
 
 def _clean_name(text: str) -> str:
-    """A name as the business defines it: NFC, no control or format characters, no separators at
-    either end (written here with unicodedata, apart from the SQL that does it)."""
-    visible = "".join(c for c in unicodedata.normalize("NFC", text) if unicodedata.category(c) not in ("Cc", "Cf"))
+    """A name as the business defines it: no control or format characters, then NFC, no separators
+    at either end (written here with unicodedata, apart from the SQL that does it)."""
+    visible = unicodedata.normalize("NFC", "".join(c for c in text if unicodedata.category(c) not in ("Cc", "Cf")))
     start, end = 0, len(visible)
     while start < end and unicodedata.category(visible[start]).startswith("Z"):
         start += 1

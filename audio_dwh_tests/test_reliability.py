@@ -539,6 +539,7 @@ def test_a_day_sent_again_corrected_is_replaced_exactly_and_a_cut_file_fails_it(
         {**users[7], "itemInSession": 9_002, "song": "Halo", "artist": "Beyonc\u00e9"},  # NFC
         {**users[7], "itemInSession": 9_003, "song": "Yellow", "artist": "Coldplay", "firstName": "\u200b"},
         {**users[7], "itemInSession": 9_004, "song": "\u200b\t", "artist": "Coldplay"},  # blank: rejected
+        {**users[7], "itemInSession": 9_005, "song": "Umbrella", "artist": "\u0000Rihanna"},  # a NUL is invisible
     ]
     kept = [corrected if e is users[0] else e for e in listens if (e["sessionId"], e["itemInSession"], e["ts"])
             not in taken_back]  # fmt: skip
@@ -563,13 +564,13 @@ def test_a_day_sent_again_corrected_is_replaced_exactly_and_a_cut_file_fails_it(
             "SELECT reason FROM raw.rejected_events",
         )
     )
-    written = ["Beyonc\u00e9", "Beyonce\u0301", "Coldplay", "  Coldplay\t", "Coldplay\t"]
+    written = ["Beyonc\u00e9", "Beyonce\u0301", "Coldplay", "  Coldplay\t", "Coldplay\t", "Rihanna"]
     artists = con.execute(
         "SELECT artist_name FROM vault.hub_artist WHERE list_contains(?, artist_name) ORDER BY 1", [written]
     ).fetchall()
     con.close()
     assert plays == [(len(kept) + len(one_millisecond) + len(names) - 1,)]  # every play once; the blank song out
-    assert artists == [("Beyonc\u00e9",), ("Coldplay",)]  # NFD and NFC, tab and spaces: one artist each
+    assert artists == [("Beyonc\u00e9",), ("Coldplay",), ("Rihanna",)]  # NFD and NFC, tab and spaces, a NUL: one each
     assert first_names == [(1,)] and rejected == [("song: blank (required)",)]
     tables = checksums(sent_again / "warehouse.duckdb")
 
@@ -607,8 +608,8 @@ def test_a_day_sent_again_corrected_is_replaced_exactly_and_a_cut_file_fails_it(
         tried="through `audio-dwh run --source files` (300 users a day): a day loaded, then its listens and page "
         "views sent again with a song corrected under the same identity, 5 events taken back, two plays of one "
         "user and session in one millisecond, artists written NFD and NFC, with a tab and spaces, a zero-width "
-        "first name and a blank song; beside it a home that only saw the final files; then the listens as a gzip "
-        "cut in half; then the listens removed",
+        "first name, a NUL before an artist and a blank song; beside it a home that only saw the final files; "
+        "then the listens as a gzip cut in half; then the listens removed",
         held="the run succeeded and the home equals the final-only home (raw, every vault table of events or "
         "their states, business vault, marts, serving copy; shared hubs hold what they saw besides); every play "
         "once, each artist once; the cut file failed the day naming it and its lost lines, the day unchanged; the "

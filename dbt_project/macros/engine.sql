@@ -107,16 +107,17 @@ from (
 {% macro default__add_days(d, n) -%} cast({{ d }} + ({{ n }}) as date) {%- endmacro %}
 {% macro bigquery__add_days(d, n) -%} date_add({{ d }}, interval ({{ n }}) day) {%- endmacro %}
 
-{#- A name as the warehouse keeps it (songs, artists, places, people, agents, pages): Unicode NFC, control
-    and format characters (tabs, zero-width spaces, byte-order marks) removed, separators trimmed from
-    both ends; NULL when nothing is left. The patterns are the event contract's (INVISIBLE_CHARACTERS,
+{#- A name as the warehouse keeps it (songs, artists, places, people, agents, pages): control and format
+    characters (tabs, NULs, zero-width spaces, byte-order marks) removed, then Unicode NFC, separators
+    trimmed from both ends; NULL when nothing is left. Removed before NFC: DuckDB's nfc_normalize ends
+    a string at its first NUL. The patterns are the event contract's (INVISIBLE_CHARACTERS,
     EDGE_SPACES), which the loader's "blank" rule reads too, so a required name is never empty here. -#}
 {% macro clean_text(column) -%}
     {{ return(adapter.dispatch('clean_text', 'audio_dwh')(column)) }}
 {%- endmacro %}
 {% macro default__clean_text(x) -%}
-    nullif(regexp_replace(regexp_replace(nfc_normalize({{ x }}), '[\p{Cc}\p{Cf}]', '', 'g'), '^\p{Z}+|\p{Z}+$', '', 'g'), '')
+    nullif(regexp_replace(nfc_normalize(regexp_replace({{ x }}, '[\p{Cc}\p{Cf}]', '', 'g')), '^\p{Z}+|\p{Z}+$', '', 'g'), '')
 {%- endmacro %}
 {% macro bigquery__clean_text(x) -%}
-    nullif(regexp_replace(regexp_replace(normalize({{ x }}, NFC), r'[\p{Cc}\p{Cf}]', ''), r'^\p{Z}+|\p{Z}+$', ''), '')
+    nullif(regexp_replace(normalize(regexp_replace({{ x }}, r'[\p{Cc}\p{Cf}]', ''), NFC), r'^\p{Z}+|\p{Z}+$', ''), '')
 {%- endmacro %}
