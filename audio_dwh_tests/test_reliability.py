@@ -551,7 +551,10 @@ def test_a_day_sent_again_corrected_is_replaced_exactly_and_a_cut_file_fails_it(
     shutil.copytree(sent_again / "landing", final_only / "landing")
     only = audio_dwh(final_only, *run)
     assert only.returncode == 0, only.stdout[-3000:] + only.stderr[-3000:]
-    homes = {home: warehouse_tables(home / "warehouse.duckdb", with_raw=True) for home in (sent_again, final_only)}
+    homes = {
+        home: warehouse_tables(home / "warehouse.duckdb", with_raw=True, first_seen=False)
+        for home in (sent_again, final_only)
+    }
     assert_same_as_final(homes[final_only], homes[sent_again])
     assert _serving_copy(sent_again) == _serving_copy(final_only)
     con = duckdb.connect(str(sent_again / "warehouse.duckdb"), read_only=True)

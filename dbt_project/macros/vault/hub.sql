@@ -2,7 +2,9 @@
     earliest load_date it was seen (ties: the smaller record_source, then the smaller key columns).
     Several source models union.
     Incremental: inserts new keys; an out-of-order backfill may move an existing key's first-seen
-    load_date (and its record_source) earlier, nothing else. -#}
+    load_date (and its record_source) earlier; a key first seen on a day the run covers takes that
+    day's row again (the run holds the day's final events, so a correction or removal of the event
+    that showed it first is followed, as a home that only saw the final files would have it). -#}
 {% macro hub(src_pk, src_nk, src_ldts, src_source, source_model) -%}
     {{ config(unique_key=src_pk, incremental_strategy=audio_dwh.replace_strategy()) }}
     {{ audio_dwh._first_seen(src_pk, src_nk, src_ldts, src_source, source_model, required=[src_pk]) }}
@@ -32,7 +34,6 @@ from earliest as batch
 {%- if is_incremental() %}
 left join {{ this }} as existing on existing.{{ src_pk }} = batch.{{ src_pk }}
 where existing.{{ src_pk }} is null
-   or batch.{{ src_ldts }} < existing.{{ src_ldts }}
-   or (batch.{{ src_ldts }} = existing.{{ src_ldts }} and batch.{{ src_source }} < existing.{{ src_source }})
+   or batch.{{ src_ldts }} <= existing.{{ src_ldts }}
 {%- endif %}
 {%- endmacro %}
