@@ -5,6 +5,12 @@ schedules and sensors. A change to any of them shows as a diff of the snapshot
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import dagster as dg
 
 from audio_dwh_tests.conftest import DEFS
@@ -50,3 +56,19 @@ def code_location(defs: dg.Definitions) -> dict:
 
 def test_the_code_location_is_the_snapshot(snapshot):
     assert code_location(DEFS) == snapshot
+
+
+# Stacks a process loading the code location must not pay for: the Google clients (only the bigquery
+# target's steps import them) and the charting stack (only the step drawing the report).
+DEFERRED_STACKS = ("google.cloud.bigquery", "google.cloud.storage", "dagster_gcp", "altair", "vl_convert")
+
+
+def test_loading_the_code_location_defers_the_google_and_charting_stacks(tmp_path: Path) -> None:
+    loaded = subprocess.run(
+        [sys.executable, "-c",
+         "import json, sys; from audio_dwh.definitions import build_definitions; "
+         "from audio_dwh.settings import load_settings; build_definitions(load_settings()); "
+         f"print(json.dumps([m for m in {DEFERRED_STACKS!r} if m in sys.modules]))"],
+        env={**os.environ, "AUDIO_DWH_HOME": str(tmp_path)}, capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    assert json.loads(loaded.stdout.splitlines()[-1]) == []

@@ -12,7 +12,9 @@ Steps, each a child process timed from here, with its peak memory (RSS of its wh
   4. the floor: bench/floor.sql, one hand-written DuckDB script doing the same work on the same files;
   5. days 2-29 through Dagster as one range run each layer, then day 30 like day 1: does a day get
      slower as history grows? (compared per event, since the two days differ a little in size);
-  6. the dashboard over the 30 days (bench/dashboard.py): from a click on a range to the page drawn.
+  6. the dashboard over the 30 days (bench/dashboard.py): from a click on a range to the page drawn;
+  7. the code location's load (imports and Definitions, what every run, sensor tick and code server
+     pays first) against importing dagster alone, each a fresh interpreter, best of --repeats.
 
 Each day's dashboard assets (the serving copy's publication, the day's report) are timed apart from
 the pipeline, which the floor's work matches (raw -> vault -> marts).
@@ -76,6 +78,18 @@ def _plain_dbt(env: dict[str, str], warehouse: Path, day: date, target: Path) ->
     return run(
         [*dbt, "build", "--exclude-resource-type", "unit_test", *folders], env=env, cwd=str(PROJECT / "dbt_project")
     )
+
+
+# What loading the code location costs a process, and what dagster alone costs the same interpreter.
+CODE_LOCATION = (
+    "from audio_dwh.definitions import build_definitions; from audio_dwh.settings import load_settings; "
+    "build_definitions(load_settings())"
+)
+DAGSTER_ALONE = "import dagster"
+
+
+def _load_seconds(env: dict[str, str], statement: str, repeats: int) -> float:
+    return min(run([sys.executable, "-c", statement], env=env, cwd=str(PROJECT)).seconds for _ in range(repeats))
 
 
 def _remove_database(database: Path) -> None:
@@ -188,6 +202,11 @@ def main() -> None:
         print("bench: the dashboard over the 30 days, a range change at a time", flush=True)
         answers = dashboard.measure(home, DAY_1, day_30)
 
+        print("bench: loading the code location, against importing dagster alone", flush=True)
+        home_env = {**env, "AUDIO_DWH_HOME": str(home), "AUDIO_DWH_LANDING": str(landing)}
+        code_location = _load_seconds(home_env, CODE_LOCATION, args.repeats)
+        dagster_alone = _load_seconds(home_env, DAGSTER_ALONE, args.repeats)
+
     events_1, events_30 = simulated.report["events"], simulated_30.report["events"]
     pipeline_1 = min(_pipeline_seconds(d) for d in day1)
     pipeline_30 = min(_pipeline_seconds(d) for d in day30)
@@ -214,6 +233,9 @@ def main() -> None:
         "pipeline_over_floor": round(pipeline_1 / floor, 2),
         "pipeline_over_floor_each": [round(_pipeline_seconds(d) / _seconds(d["floor"]), 2) for d in day1],
         "dagster_over_dbt": round(_best(day1, "dbt") / _best(day1, "plain"), 2),
+        "code_location_import_seconds": round(code_location, 2),
+        "dagster_alone_import_seconds": round(dagster_alone, 2),
+        "code_location_over_dagster": round(code_location / dagster_alone, 2),
         "dagster_import_seconds": round(min(d["dbt"].report["import_seconds"] for d in day1), 2),
         "day30_events": events_30,
         "day30_pipeline_seconds": round(pipeline_30, 2),

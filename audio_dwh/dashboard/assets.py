@@ -2,17 +2,18 @@
 reports/daily_dashboard (the day's shareable HTML report)."""
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import dagster as dg
-from dagster_gcp import BigQueryResource
 
-from audio_dwh.dashboard.report import DayReport, fetch_day, write_report
 from audio_dwh.dashboard.resources import DashboardResource
 from audio_dwh.dashboard.serving import publish, served_marts
 from audio_dwh.partitions import range_backfill, range_metadata, run_days
 from audio_dwh.settings import Settings
-from audio_dwh.warehouse.resources import WarehouseResource
+from audio_dwh.warehouse.resources import LazyBigQueryResource, WarehouseResource
+
+if TYPE_CHECKING:
+    from audio_dwh.dashboard.report import DayReport
 
 # Both follow every mart, day by day, and read or write DuckDB files: one at a time (the duckdb pool).
 AFTER_THE_MARTS: dict[str, Any] = {
@@ -68,9 +69,12 @@ DAILY_DASHBOARD: dict[str, Any] = dict(
 def daily_dashboard(
     context: dg.AssetExecutionContext,
     warehouse: WarehouseResource,
-    bigquery: BigQueryResource,
+    bigquery: LazyBigQueryResource,
     dashboard: DashboardResource,
 ) -> dg.MaterializeResult:
+    # The charting stack is imported by the step that draws, not by every process that loads the code.
+    from audio_dwh.dashboard.report import fetch_day
+
     with warehouse.reader(bigquery) as reader:
         reports_by_day = {day: fetch_day(reader, day) for day in run_days(context)}
     folder = Path(dashboard.reports)
@@ -78,7 +82,9 @@ def daily_dashboard(
     return dg.MaterializeResult(metadata={**metadata, "dashboard": dg.MetadataValue.url(dashboard.url)})
 
 
-def _publish(folder: Path, report: DayReport) -> dict[str, Any]:
+def _publish(folder: Path, report: "DayReport") -> dict[str, Any]:
+    from audio_dwh.dashboard.report import write_report
+
     page = write_report(folder, report)
     top = report.most_popular
     figures = report.headline

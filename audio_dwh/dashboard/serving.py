@@ -20,7 +20,6 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import duckdb
-from google.cloud import bigquery
 
 from audio_dwh.dashboard import figures
 from audio_dwh.dbt.project import dbt_project, prepare_manifest
@@ -199,5 +198,7 @@ def dashboard_reader(settings: Settings) -> WarehouseReader:
     """What the dashboard reads: the serving copy on the DuckDB target, the marts themselves on BigQuery
     (many readers at once, no writer's lock)."""
     if settings.target == "bigquery":
+        from google.cloud import bigquery
+
         return bigquery.Client(project=settings.bq_project, location=settings.bq_location)
     return open_serving_copy(settings.serving)

@@ -8,7 +8,6 @@ from typing import Any
 
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
-from dagster_gcp import BigQueryResource
 
 from audio_dwh.dbt.checks import describe_test, failing_rows
 from audio_dwh.dbt.failure import failure_message
@@ -16,7 +15,7 @@ from audio_dwh.dbt.project import dbt_project, keep_partial_parse, prepare_manif
 from audio_dwh.partitions import range_backfill, run_days
 from audio_dwh.quality.day_checks import check_output, day_evaluations
 from audio_dwh.warehouse.reading import WarehouseReader, columns_of, fetch_rows, table_ref
-from audio_dwh.warehouse.resources import WarehouseResource
+from audio_dwh.warehouse.resources import LazyBigQueryResource, WarehouseResource
 
 # dagster-dbt's key for the DbtProject object in each asset's metadata
 PROJECT_METADATA_KEY = "dagster_dbt/project"
@@ -109,7 +108,7 @@ def build_dbt_assets(
         context: dg.AssetExecutionContext,
         dbt: DbtCliResource,
         warehouse: WarehouseResource,
-        bigquery: BigQueryResource,
+        bigquery: LazyBigQueryResource,
     ):
         """dbt build over the partition range, on the warehouse's target; row counts are the rows whose
         day (load_date, or a mart's day column) is in it."""
@@ -119,7 +118,7 @@ def build_dbt_assets(
 
 
 def _build_and_record(
-    context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource, bigquery: BigQueryResource
+    context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource, bigquery: LazyBigQueryResource
 ) -> Iterator[Any]:
     """Runs dbt build over the run's days and yields its events, each materialization with its row
     count and columns, each test's result recorded for every day it judged."""

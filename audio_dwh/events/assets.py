@@ -2,17 +2,19 @@
 
 import time
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import dagster as dg
-from dagster_gcp import GCSResource
-from google.cloud import storage
 
 from audio_dwh.events.contract import TOPICS
 from audio_dwh.events.landing import classify, day_folder_name, fingerprint, landed, local_inventory
 from audio_dwh.events.resources import EventSourceResource
 from audio_dwh.events.simulator import write_day
 from audio_dwh.partitions import range_backfill, range_metadata, run_days
+from audio_dwh.warehouse.resources import LazyGCSResource
+
+if TYPE_CHECKING:
+    from google.cloud import storage
 
 LANDING_KEY = dg.AssetKey(["landing", "eventsim_events"])
 FINGERPRINTS = "landing_fingerprints"
@@ -23,7 +25,7 @@ class NothingLanded(Exception):
 
 
 def _land_day(
-    context: dg.AssetExecutionContext, event_source: EventSourceResource, gcs_client: storage.Client | None, day: date
+    context: dg.AssetExecutionContext, event_source: EventSourceResource, gcs_client: "storage.Client | None", day: date
 ) -> tuple[dict[str, Any], str]:
     """The day's landing metadata and the fingerprint of its landed files."""
     metadata: dict[str, Any] = {"source": event_source.source, "day": day.isoformat()}
@@ -82,7 +84,7 @@ def build_landing_asset(partitions_def: dg.PartitionsDefinition) -> dg.AssetsDef
         ),
     )
     def eventsim_events(
-        context: dg.AssetExecutionContext, event_source: EventSourceResource, gcs: GCSResource
+        context: dg.AssetExecutionContext, event_source: EventSourceResource, gcs: LazyGCSResource
     ) -> dg.MaterializeResult:
         gcs_client = gcs.get_client() if event_source.bucket else None
         landed_days = {day: _land_day(context, event_source, gcs_client, day) for day in run_days(context)}

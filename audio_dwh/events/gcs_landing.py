@@ -7,8 +7,10 @@ import shutil
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from google.cloud import storage
+if TYPE_CHECKING:
+    from google.cloud import storage
 
 from audio_dwh.events.contract import TOPICS
 from audio_dwh.events.landing import DAY_PREFIX, FileStamp, day_folder, day_folder_name, landed, scan_day

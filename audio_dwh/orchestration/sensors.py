@@ -5,7 +5,6 @@ import time
 from datetime import UTC, date, datetime, timedelta
 
 import dagster as dg
-from dagster_gcp import GCSResource
 
 from audio_dwh.dates import parse_day
 from audio_dwh.events.assets import FINGERPRINTS, LANDING_KEY
@@ -13,6 +12,7 @@ from audio_dwh.events.contract import TOPICS
 from audio_dwh.events.landing import FileStamp, fingerprint, local_inventory
 from audio_dwh.events.resources import EventSourceResource
 from audio_dwh.orchestration.jobs import DAILY_JOB
+from audio_dwh.warehouse.resources import LazyGCSResource
 
 # Writers (eventsim's file output, a copy from a bucket) get this long to finish the file they write:
 # a day whose files changed more recently is not ready.
@@ -80,7 +80,7 @@ def build_landing_sensor(partitions_def: dg.PartitionsDefinition) -> dg.SensorDe
         ),
     )
     def landing_sensor(
-        context: dg.SensorEvaluationContext, event_source: EventSourceResource, gcs: GCSResource
+        context: dg.SensorEvaluationContext, event_source: EventSourceResource, gcs: LazyGCSResource
     ) -> dg.SensorResult:
         known = _known_fingerprints(context.cursor)
         bucket = event_source.bucket

@@ -6,7 +6,6 @@ from contextlib import nullcontext
 from typing import Any
 
 import dagster as dg
-from dagster_gcp import BigQueryResource, GCSResource
 
 from audio_dwh.events.assets import LANDING_KEY
 from audio_dwh.events.contract import TOPICS, Topic
@@ -15,9 +14,8 @@ from audio_dwh.events.resources import EventSourceResource
 from audio_dwh.partitions import range_backfill, range_metadata, run_days
 from audio_dwh.quality.day_checks import check_output, day_evaluations
 from audio_dwh.quality.raw_checks import RAW_CHECKS
-from audio_dwh.raw.bigquery_loader import publish_day
 from audio_dwh.raw.duckdb_loader import LoadResult, load_day
-from audio_dwh.warehouse.resources import WarehouseResource
+from audio_dwh.warehouse.resources import LazyBigQueryResource, LazyGCSResource, WarehouseResource
 from audio_dwh.warehouse.sql import quote
 
 PREVIEW_ROWS = 5
@@ -108,8 +106,8 @@ def build_raw_asset(
         context: dg.AssetExecutionContext,
         warehouse: WarehouseResource,
         event_source: EventSourceResource,
-        bigquery: BigQueryResource,
-        gcs: GCSResource,
+        bigquery: LazyBigQueryResource,
+        gcs: LazyGCSResource,
     ) -> Iterator[dg.MaterializeResult | dg.AssetCheckEvaluation | dg.Output]:
         threshold = event_source.reject_threshold
         bucket = event_source.bucket
@@ -128,6 +126,8 @@ def build_raw_asset(
                 files = event_source.files(topic.name, day)
                 result = load_day(con, topic, day, files, event_source.landing_path, threshold)
                 if client is not None:
+                    from audio_dwh.raw.bigquery_loader import publish_day  # the Google stack: bigquery only
+
                     publish_day(con, client, gcs_client, bucket, topic, day)
                 if result.unknown_fields:
                     context.log.warning(

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, TypeAlias
+
 import duckdb
-from google.cloud import bigquery
 
 from audio_dwh.warehouse.sql import quote, sql_string
 
-WarehouseReader = duckdb.DuckDBPyConnection | bigquery.Client
+if TYPE_CHECKING:
+    from google.cloud import bigquery
+
+# A string, so that reading DuckDB never imports the Google stack (only the bigquery target pays it).
+WarehouseReader: TypeAlias = "duckdb.DuckDBPyConnection | bigquery.Client"
 
 
 def table_ref(reader: WarehouseReader, schema: str, name: str) -> str:

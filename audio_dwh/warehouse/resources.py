@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
+import dagster as dg
 import duckdb
 from dagster_duckdb import DuckDBResource
-from dagster_gcp import BigQueryResource, GCSResource
 
-from audio_dwh.warehouse.reading import WarehouseReader
+if TYPE_CHECKING:
+    from google.cloud import bigquery, storage
+
+    from audio_dwh.warehouse.reading import WarehouseReader
 
 
 class WarehouseResource(DuckDBResource):
@@ -37,7 +41,7 @@ class WarehouseResource(DuckDBResource):
                 con.close()
 
     @contextmanager
-    def reader(self, bigquery: BigQueryResource) -> Iterator[WarehouseReader]:
+    def reader(self, bigquery: LazyBigQueryResource) -> Iterator[WarehouseReader]:
         """What to read the built layers through: this file, or a client of the BigQuery target."""
         if self.target == "bigquery":
             with bigquery.get_client() as client:
@@ -55,16 +59,30 @@ class WarehouseResource(DuckDBResource):
                 con.close()
 
 
-class LazyBigQueryResource(BigQueryResource):
-    """dagster-gcp's BigQueryResource, but a client is built only when a step asks for one: the parent
-    builds one for every step, which needs Google credentials even on the DuckDB target."""
+class LazyBigQueryResource(dg.ConfigurableResource):
+    """dagster-gcp's BigQueryResource, built (and the Google stack imported) only when a step asks for a
+    client: the DuckDB target never pays for either, and needs no Google credentials."""
 
-    def get_object_to_set_on_execution_context(self) -> LazyBigQueryResource:
-        return self
+    project: str | None = None
+    location: str | None = None
+
+    @contextmanager
+    def get_client(self) -> Iterator[bigquery.Client]:
+        from dagster_gcp import BigQueryResource
+
+        with BigQueryResource(project=self.project, location=self.location).get_client() as client:
+            try:
+                yield client
+            finally:
+                client.close()
 
 
-class LazyGCSResource(GCSResource):
-    """dagster-gcp's GCSResource, building its client only when asked (see LazyBigQueryResource)."""
+class LazyGCSResource(dg.ConfigurableResource):
+    """dagster-gcp's GCSResource, built only when a step asks for a client (see LazyBigQueryResource)."""
 
-    def get_object_to_set_on_execution_context(self) -> LazyGCSResource:
-        return self
+    project: str | None = None
+
+    def get_client(self) -> storage.Client:
+        from dagster_gcp import GCSResource
+
+        return GCSResource(project=self.project).get_client()
