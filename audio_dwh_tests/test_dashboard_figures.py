@@ -1,6 +1,7 @@
 """The dashboard's figures on the serving copy, where distinct listeners are counted from each play's
-previous play in its group, equal the same figures by count(DISTINCT) over the plays themselves: for
-any plays, any range and every plan (Hypothesis). And every chart is valid Vega-Lite.
+previous play in its group (marked as each day is published), equal the same figures by
+count(DISTINCT) over the plays themselves: for any plays, any range, every plan and days published in
+any order, some again (Hypothesis). And every chart is valid Vega-Lite.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from hypothesis import strategies as st
 
 from audio_dwh.dashboard import charts, figures
 from audio_dwh.dashboard.figures import Period
-from audio_dwh.dashboard.serving import CURRENT, VERSIONS, open_serving_copy
+from audio_dwh.dashboard.serving import ServedMart, open_serving_copy, publish
 
 FIRST = date(2026, 11, 1)
 DAYS = 6
@@ -66,14 +67,21 @@ def _marts(rows: list[tuple]) -> dict[str, pd.DataFrame]:
     }
 
 
-def _published(marts: dict[str, pd.DataFrame], folder: Path) -> None:
-    """The marts as a serving version, laid out as `publish` lays one out."""
-    version = folder / VERSIONS / uuid.uuid4().hex
-    for name, frame in marts.items():
-        (version / name).mkdir(parents=True)
-        duckdb.from_df(frame).write_parquet(str(version / name / "all.parquet"))
-    (folder / CURRENT).unlink(missing_ok=True)
-    (folder / CURRENT).symlink_to(version)
+def _published_day_by_day(marts: dict[str, pd.DataFrame], folder: Path, order: list[int]) -> None:
+    """The marts published as runs publish them, a day at a time in `order`, each day's plays landing in
+    the warehouse just before its publication (the two other marts, whole, with every one)."""
+    warehouse = _in_duckdb(marts)
+    warehouse.execute("CREATE TABLE all_plays AS SELECT * FROM marts.mart_song_play")
+    warehouse.execute("DELETE FROM marts.mart_song_play")
+    served = [ServedMart("mart_song_play", "play_start_date", by_day=True)] + [
+        ServedMart(name, "", by_day=False) for name in marts if name != "mart_song_play"
+    ]
+    for n in order:
+        day = FIRST + timedelta(days=n)
+        warehouse.execute("DELETE FROM marts.mart_song_play WHERE play_start_date = ?", [day])
+        warehouse.execute("INSERT INTO marts.mart_song_play SELECT * FROM all_plays WHERE play_start_date = ?", [day])
+        publish(warehouse, folder, served, [day])
+    warehouse.close()
 
 
 def _in_duckdb(marts: dict[str, pd.DataFrame]) -> duckdb.DuckDBPyConnection:
@@ -97,13 +105,20 @@ def _listener_figures(reader, period: Period, plan: str) -> list:
     ]
 
 
-@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(rows=plays, period=periods, plan=st.sampled_from(figures.PLANS))
-def test_listeners_counted_from_previous_plays_equal_count_distinct(tmp_path, rows, period, plan):
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    rows=plays,
+    period=periods,
+    plan=st.sampled_from(figures.PLANS),
+    order=st.permutations(range(DAYS)),
+    again=st.lists(st.integers(0, DAYS - 1), max_size=2),
+)
+def test_listeners_counted_from_previous_plays_equal_count_distinct(tmp_path, rows, period, plan, order, again):
     marts = _marts(rows)
-    _published(marts, tmp_path)
+    folder = tmp_path / uuid.uuid4().hex
+    _published_day_by_day(marts, folder, [*order, *again])
     plain = _in_duckdb(marts)
-    served = open_serving_copy(tmp_path)
+    served = open_serving_copy(folder)
     assert figures.previous_play_column("song", True) in {c for (c, *_) in served.execute(
         "DESCRIBE marts.mart_song_play").fetchall()}  # fmt: skip
     assert _listener_figures(served, period, plan) == _listener_figures(plain, period, plan)

@@ -94,6 +94,8 @@ def publish(con: duckdb.DuckDBPyConnection, folder: Path, marts: Iterable[Served
                       target / f"{day.isoformat()}.parquet")  # fmt: skip
         else:
             _copy(con, f"SELECT * FROM {source}", target / WHOLE)
+    if any(mart.name == PLAYS for mart in marts) and _has_play_columns(con):
+        _publish_marked_plays(con, previous, build, days)
     version = versions / stamp
     build.rename(version)
     link = folder / f".{CURRENT}-{uuid.uuid4().hex[:8]}"
@@ -121,6 +123,72 @@ def _remove_old_versions(folder: Path, keep: set[Path | None]) -> None:
             shutil.rmtree(path, ignore_errors=True)
     for path in folder.glob(f".{CURRENT}-*"):
         path.unlink(missing_ok=True)
+
+
+# The plays as the dashboard reads them (MARKED_PLAYS, beside the marts in each version): the columns its
+# figures use, each play marked with the date of its user's previous play in every listener group
+# (figures.LISTENER_GROUPS), so a range counts distinct listeners with a filtered count. Marked when a
+# version is published, so that the first view of it only reads files; the other columns are left out
+# because every one of them would be carried through each group's sort.
+PLAYS = "mart_song_play"
+MARKED_PLAYS = "dashboard_plays"
+PLAY_COLUMNS = (
+    "play_start_date", "play_start_ts", "level", "gender", "user_id", "song_name", "song_artist", "song_played_sec",
+)  # fmt: skip
+
+
+def _has_play_columns(con: duckdb.DuckDBPyConnection) -> bool:
+    found = con.execute(
+        f"SELECT column_name FROM duckdb_columns() WHERE schema_name = 'marts' AND table_name = {sql_string(PLAYS)}"
+    ).fetchall()
+    return set(PLAY_COLUMNS) <= {column for (column,) in found}
+
+
+def _publish_marked_plays(con: duckdb.DuckDBPyConnection, previous: Path | None, build: Path, days: list[date]) -> None:
+    """The marked plays of the new version: a day's marks depend on the days before it, so every day
+    from the first one published is marked again (a daily run: its own day) and earlier days' files
+    are linked from the version before; with no marked files before, every day is marked."""
+    target = build / MARKED_PLAYS
+    target.mkdir()
+    kept = previous / MARKED_PLAYS if previous is not None else None
+    first = min(days) if days and kept is not None and kept.is_dir() else None
+    con.execute(f"CREATE OR REPLACE TEMP TABLE marked_plays AS {marked_plays_sql(first)}")
+    try:
+        marked = {day for (day,) in con.execute("SELECT DISTINCT play_start_date FROM marked_plays").fetchall()}
+        if first is not None:
+            for old in kept.iterdir():
+                if date.fromisoformat(old.stem) < first:
+                    os.link(old, target / old.name)
+        for day in sorted(marked | set(days)):
+            _copy(con, f"SELECT * FROM marked_plays WHERE play_start_date = DATE '{day.isoformat()}'",
+                  target / f"{day.isoformat()}.parquet")  # fmt: skip
+    finally:
+        con.execute("DROP TABLE marked_plays")
+
+
+def marked_plays_sql(first: date | None) -> str:
+    """The plays from `first` on (all, without it), each marked with its user's previous play in every
+    listener group: within those plays by a window, and for a group's first play among them the last
+    play before `first`, from one aggregate per group over the earlier days (no sort of history)."""
+    source = f"marts.{quote(PLAYS)}"
+    since = f" WHERE play_start_date >= DATE '{first.isoformat()}'" if first else ""
+    earlier, joins, marks = [], [], []
+    for n, (column, by, per_plan) in enumerate(figures.previous_play_marks()):
+        keys = [*by, "user_id", *(["level"] if per_plan else [])]
+        lag = f"lag(play_start_date) OVER (PARTITION BY {', '.join(keys)} ORDER BY play_start_date)"
+        if first is None:
+            marks.append(f"{lag} AS {column}")
+            continue
+        earlier.append(
+            f"before_{n} AS (SELECT {', '.join(f'{key} AS key_{k}' for k, key in enumerate(keys))}, "
+            f"max(play_start_date) AS previous FROM {source} "
+            f"WHERE play_start_date < DATE '{first.isoformat()}' GROUP BY ALL)"
+        )
+        joins.append(f"LEFT JOIN before_{n} ON " + " AND ".join(
+            f"before_{n}.key_{k} IS NOT DISTINCT FROM {key}" for k, key in enumerate(keys)))  # fmt: skip
+        marks.append(f"coalesce({lag}, before_{n}.previous) AS {column}")
+    plays = f"plays AS (SELECT {', '.join(PLAY_COLUMNS)} FROM {source}{since})"
+    return f"WITH {', '.join([plays, *earlier])} SELECT plays.*, {', '.join(marks)} FROM plays {' '.join(joins)}"
 
 
 # Song and artist names are what a range's plays are grouped by; as ENUMs (created in name order, so
@@ -154,7 +222,9 @@ def _load(version: Path) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect()
     con.execute("CREATE SCHEMA marts")
     files = {mart.name: f"read_parquet({sql_string(str(mart / '*.parquet'))})" for mart in version.iterdir()
-             if mart.is_dir()}  # fmt: skip
+             if mart.is_dir() and mart.name != MARKED_PLAYS}  # fmt: skip
+    if (version / MARKED_PLAYS).is_dir():  # the plays as the dashboard reads them, in place of the mart's
+        files[PLAYS] = f"read_parquet({sql_string(str(version / MARKED_PLAYS / '*.parquet'))})"
     columns = {
         name: {column for (column, *_) in con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()}
         for name, source in files.items()
@@ -167,31 +237,8 @@ def _load(version: Path) -> duckdb.DuckDBPyConnection:
     for name, source in sorted(files.items()):
         as_enum = [f"{column}::{column}_enum AS {column}" for column in enums if column in columns[name]]
         replace = f" REPLACE ({', '.join(as_enum)})" if as_enum else ""
-        marked = name == PLAYS and set(PLAY_COLUMNS) <= columns[name]
-        if marked:
-            source = f"(SELECT {', '.join(PLAY_COLUMNS)} FROM {source})"
         con.execute(f"CREATE TABLE marts.{quote(name)} AS SELECT *{replace} FROM {source}")
-        if marked:  # from the table in memory: marking straight from the files sorts them twice as slowly
-            con.execute(f"CREATE OR REPLACE TABLE marts.{PLAYS} AS SELECT *, {_previous_plays()} FROM marts.{PLAYS}")
     return con
-
-
-# The plays as the dashboard reads them: the columns its figures use, each play marked with its user's
-# previous play in every listener group (figures.LISTENER_GROUPS), so a range counts distinct
-# listeners with a filtered count. The marking sorts the plays once per group when a version loads;
-# the other columns are left out because every one of them would be carried through each sort.
-PLAYS = "mart_song_play"
-PLAY_COLUMNS = (
-    "play_start_date", "play_start_ts", "level", "gender", "user_id", "song_name", "song_artist", "song_played_sec",
-)  # fmt: skip
-
-
-def _previous_plays() -> str:
-    return ", ".join(
-        f"lag(play_start_date) OVER (PARTITION BY {', '.join([*by, 'user_id', *(['level'] if per_plan else [])])} "
-        f"ORDER BY play_start_date) AS {column}"
-        for column, by, per_plan in figures.previous_play_marks()
-    )
 
 
 def dashboard_reader(settings: Settings) -> WarehouseReader:
