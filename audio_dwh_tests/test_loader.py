@@ -323,12 +323,15 @@ def test_a_name_of_nothing_but_invisible_characters_is_blank(tmp_path, warehouse
     assert (result.rows, result.rejected, reasons) == (1, len(blanks), [("song: blank (required)",)])
 
 
-def test_a_line_holding_a_backslash_and_a_zero_loads_like_any(tmp_path, warehouse):
+@pytest.mark.parametrize("padding", [0, 9_950], ids=["short", "longer than the rejects keep"])
+def test_a_line_holding_a_backslash_and_a_zero_loads_like_any(tmp_path, warehouse, padding):
     """DuckDB reads lines as one-column CSV whose delimiter is the two characters \\0; a line that
-    holds them (a JSON-escaped backslash before a 0, found by the property tests) is still a line."""
+    holds them (a JSON-escaped backslash before a 0, found by the property tests) is still a line,
+    also one longer than the part of a rejected line DuckDB keeps (found by the property tests too)."""
     landing = tmp_path / "landing"
-    lines = [line(sessionId=1, song="C:\\0 and \\0"), line(sessionId=2)]
+    song = "C:\\0 and \\0" + "x" * padding
+    lines = [line(sessionId=1, song=song), line(sessionId=2)]
     _write(day_folder(landing, LISTENS.name, DAY) / "events.json", lines)
     result = _load(warehouse, landing, 0.0)
     songs = warehouse.execute("SELECT song, source_line FROM raw.listen_events ORDER BY source_line").fetchall()
-    assert (result.rows, songs) == (2, [("C:\\0 and \\0", 1), ("Undo", 2)])
+    assert (result.rows, songs) == (2, [(song, 1), ("Undo", 2)])

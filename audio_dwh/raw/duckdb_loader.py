@@ -41,6 +41,7 @@ from audio_dwh.events.raw_schema import (
 from audio_dwh.warehouse.sql import quote, sql_string
 
 MAX_LINE_BYTES = 16 * 1024 * 1024
+REJECT_TEXT_BYTES = 10_000  # how much of a rejected line DuckDB's rejects table keeps
 # Decompressors Python has (gzip's by DuckDB's name for it), to count the lines a lost file held.
 DECOMPRESSORS = {
     "gzip": lambda: zlib.decompressobj(16 + zlib.MAX_WBITS),
@@ -225,9 +226,10 @@ def _read_lines(con: duckdb.DuckDBPyConnection, files: DayFiles, landing: Path) 
         name = source_name(path, landing)
         try:
             _read_with_duckdb(con, path, name)
-        except duckdb.InvalidInputException:
+        except (duckdb.InvalidInputException, LineCutByReaderError):
             # DuckDB's line reader stops at a carriage return inside an LF file (mixed line
-            # endings, binary data): such a file is read line by line here instead.
+            # endings, binary data), and cuts a long rejected line: such a file is read line by line
+            # here instead.
             problem = _read_with_python(con, path, name)
             if problem:
                 unreadable.append((path, problem))
@@ -294,7 +296,13 @@ def _read_with_duckdb(con: duckdb.DuckDBPyConnection, path: Path, name: str) -> 
            FROM (SELECT line, first(csv_line) AS line_text, first(error_type) AS error_type
                  FROM _reject_errors GROUP BY line)"""
     )
-    has_rejects = con.execute("SELECT count(*) FROM _rejects").fetchall()[0][0] > 0
+    has_rejects, cut = con.execute(
+        "SELECT count(*) > 0, count(*) FILTER (error_type = 'TOO MANY COLUMNS' "
+        # within a character's bytes of the cut: where it falls inside a character is not said
+        f"AND strlen(line_text) >= {REJECT_TEXT_BYTES - 3}) > 0 FROM _rejects"
+    ).fetchall()[0]
+    if cut:
+        raise LineCutByReaderError(f"{name}: a line holding backslash and 0 is longer than DuckDB's rejects keep")
     rejects_before = "(SELECT count(*) FROM _rejects r WHERE r.line - r.ordinal < g.rank)" if has_rejects else "0"
     con.execute(
         f"""INSERT INTO _numbered
@@ -313,6 +321,11 @@ def _read_with_duckdb(con: duckdb.DuckDBPyConnection, path: Path, name: str) -> 
     )
 
 
+class LineCutByReaderError(Exception):
+    """DuckDB's rejects table keeps a rejected line's first REJECT_TEXT_BYTES bytes only: a long line
+    that is rejected for holding the reader's "delimiter" (to be judged whole) must be read another way."""
+
+
 def _read_with_python(con: duckdb.DuckDBPyConnection, path: Path, name: str) -> str | None:
     """A file's lines split at LF (a CR before it dropped), for the few files DuckDB's reader refuses;
     returns why the file cannot be read, or None."""
@@ -323,7 +336,10 @@ def _read_with_python(con: duckdb.DuckDBPyConnection, path: Path, name: str) -> 
     except (OSError, EOFError) as error:
         return f"unreadable file: {error}"
     if kind == "zstd":  # Python 3.11 has no zstd: only DuckDB reads these
-        return "unreadable file: a zstd file with a carriage return inside a line; land it as .json or .json.gz"
+        return (
+            "unreadable file: a zstd file with a carriage return inside a line, or a long line holding "
+            "backslash and 0; land it as .json or .json.gz"
+        )
     lines = data.split(b"\n")
     if lines and lines[-1] == b"":
         lines.pop()
