@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from audio_dwh.dashboard import charts, figures
 from audio_dwh.dashboard.figures import Period
-from audio_dwh.dashboard.serving import ServedMart, open_serving_copy, publish
+from audio_dwh.dashboard.serving import ServedMart, marked_plays_sql, open_serving_copy, publish
 
 FIRST = date(2026, 11, 1)
 DAYS = 6
@@ -46,6 +46,7 @@ def _marts(rows: list[tuple]) -> dict[str, pd.DataFrame]:
     song_play = pd.DataFrame(
         [
             {
+                "song_play_pk": f"play {n}",
                 "play_start_date": FIRST + timedelta(days=day),
                 "play_start_ts": datetime.combine(FIRST + timedelta(days=day), datetime.min.time())
                 + timedelta(hours=hour),
@@ -57,7 +58,7 @@ def _marts(rows: list[tuple]) -> dict[str, pd.DataFrame]:
                 "song_played_sec": seconds,
                 "user_agent": "a column the dashboard never reads",
             }
-            for day, hour, user, (song, artist), level, gender, seconds in rows
+            for n, (day, hour, user, (song, artist), level, gender, seconds) in enumerate(rows)
         ]
     )
     return {
@@ -122,6 +123,11 @@ def test_listeners_counted_from_previous_plays_equal_count_distinct(tmp_path, ro
     assert figures.previous_play_column("song", True) in {c for (c, *_) in served.execute(
         "DESCRIBE marts.mart_song_play").fetchall()}  # fmt: skip
     assert _listener_figures(served, period, plan) == _listener_figures(plain, period, plan)
+    # and the marks themselves are those of the plays marked at once, whatever the order of publication
+    marked_at_once = plain.execute(marked_plays_sql(None)).fetchall()
+    assert sorted(served.execute("SELECT * FROM marts.mart_song_play").fetchall(), key=repr) == sorted(
+        marked_at_once, key=repr
+    )
 
 
 def test_every_chart_is_valid_vega_lite():

@@ -132,6 +132,7 @@ def _remove_old_versions(folder: Path, keep: set[Path | None]) -> None:
 # because every one of them would be carried through each group's sort.
 PLAYS = "mart_song_play"
 MARKED_PLAYS = "dashboard_plays"
+PLAY_KEY = "song_play_pk"
 PLAY_COLUMNS = (
     "play_start_date", "play_start_ts", "level", "gender", "user_id", "song_name", "song_artist", "song_played_sec",
 )  # fmt: skip
@@ -141,7 +142,7 @@ def _has_play_columns(con: duckdb.DuckDBPyConnection) -> bool:
     found = con.execute(
         f"SELECT column_name FROM duckdb_columns() WHERE schema_name = 'marts' AND table_name = {sql_string(PLAYS)}"
     ).fetchall()
-    return set(PLAY_COLUMNS) <= {column for (column,) in found}
+    return {*PLAY_COLUMNS, PLAY_KEY} <= {column for (column,) in found}
 
 
 def _publish_marked_plays(con: duckdb.DuckDBPyConnection, previous: Path | None, build: Path, days: list[date]) -> None:
@@ -175,7 +176,9 @@ def marked_plays_sql(first: date | None) -> str:
     earlier, joins, marks = [], [], []
     for n, (column, by, per_plan) in enumerate(figures.previous_play_marks()):
         keys = [*by, "user_id", *(["level"] if per_plan else [])]
-        lag = f"lag(play_start_date) OVER (PARTITION BY {', '.join(keys)} ORDER BY play_start_date)"
+        # ordered to the play's key: which of a day's plays carries the earlier day's mark is then the
+        # same in every home with the same plays (any one would count the same)
+        lag = f"lag(play_start_date) OVER (PARTITION BY {', '.join(keys)} ORDER BY play_start_date, {PLAY_KEY})"
         if first is None:
             marks.append(f"{lag} AS {column}")
             continue
@@ -187,8 +190,11 @@ def marked_plays_sql(first: date | None) -> str:
         joins.append(f"LEFT JOIN before_{n} ON " + " AND ".join(
             f"before_{n}.key_{k} IS NOT DISTINCT FROM {key}" for k, key in enumerate(keys)))  # fmt: skip
         marks.append(f"coalesce({lag}, before_{n}.previous) AS {column}")
-    plays = f"plays AS (SELECT {', '.join(PLAY_COLUMNS)} FROM {source}{since})"
-    return f"WITH {', '.join([plays, *earlier])} SELECT plays.*, {', '.join(marks)} FROM plays {' '.join(joins)}"
+    plays = f"plays AS (SELECT {', '.join([*PLAY_COLUMNS, PLAY_KEY])} FROM {source}{since})"
+    return (
+        f"WITH {', '.join([plays, *earlier])} SELECT plays.* EXCLUDE ({PLAY_KEY}), {', '.join(marks)} "
+        f"FROM plays {' '.join(joins)}"
+    )
 
 
 # Song and artist names are what a range's plays are grouped by; as ENUMs (created in name order, so
