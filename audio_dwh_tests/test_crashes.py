@@ -21,7 +21,7 @@ import dagster as dg
 import pytest
 from dagster._core.events import DagsterEventType
 
-from audio_dwh.orchestration.instance import INSTANCE_TEMPLATE
+from audio_dwh.orchestration.instance import write_instance_config
 from audio_dwh.orchestration.run_health import end_dead_runs, process_gone, run_process
 from audio_dwh_tests.conftest import free_port
 from audio_dwh_tests.test_cli import ROOT
@@ -202,7 +202,7 @@ def _interrupt_while_waiting(home: Path, day: str, signum: int) -> tuple[subproc
 def test_a_waiting_run_says_who_holds_the_pool_and_stops_cleanly_on_ctrl_c_and_sigterm(tmp_path, reliability):
     home = tmp_path / "home"
     (home / "dagster").mkdir(parents=True)
-    shutil.copyfile(INSTANCE_TEMPLATE, home / "dagster" / "dagster.yaml")  # the home's instance, as the CLI makes it
+    write_instance_config(home / "dagster")  # the home's instance, as the CLI makes it
     holder = subprocess.Popen([sys.executable, "-c", HOLDER, str(home / "dagster")], cwd=ROOT, env=_env(home),
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)  # fmt: skip
     try:
