@@ -49,6 +49,10 @@ ROWS = [
      "{first_empty_day_seconds} s)", "empty_day_seconds"),
     ("loading the code location (imports + Definitions) / importing dagster alone, fresh interpreters",
      "{code_location_import_seconds} s / {dagster_alone_import_seconds} s ({code_location_over_dagster}x)", None),
+    ("storing a run's planned events as one batch, then one event alone: the home's event log / Dagster's SQLite one",
+     "{planned_events} events {planned_events_store_seconds} s / {planned_events_store_seconds_dagster} s "
+     "({planned_events_dagster_over_ours}x); one event alone {single_event_store_ms} ms / "
+     "{single_event_store_ms_dagster} ms", None),
     ("business vault (its 3 models and tests), day 1 / day 30",
      "{day1_business_vault_seconds} s / {day30_business_vault_seconds} s", None),
     ("recomputed marts (KPIs, active users, retention), day 1 / day 30",

@@ -14,7 +14,9 @@ Steps, each a child process timed from here, with its peak memory (RSS of its wh
      slower as history grows? (compared per event, since the two days differ a little in size);
   6. the dashboard over the 30 days (bench/dashboard.py): from a click on a range to the page drawn;
   7. the code location's load (imports and Definitions, what every run, sensor tick and code server
-     pays first) against importing dagster alone, each a fresh interpreter, best of --repeats.
+     pays first) against importing dagster alone, each a fresh interpreter, best of --repeats;
+  8. storing a run's events, a batch of planned ones and single ones, on the home's event log against
+     Dagster's own SQLite event log (bench/events.py), best of --repeats.
 
 Each day's dashboard assets (the serving copy's publication, the day's report) are timed apart from
 the pipeline, which the floor's work matches (raw -> vault -> marts).
@@ -43,7 +45,7 @@ import psutil
 
 from audio_dwh.events.contract import TOPICS
 from audio_dwh.events.landing import day_folder
-from bench import dashboard, report
+from bench import dashboard, events, report
 from bench.measure import Measured, run
 
 RESULTS = Path(__file__).parent / "results"
@@ -207,6 +209,9 @@ def main() -> None:
         code_location = _load_seconds(home_env, CODE_LOCATION, args.repeats)
         dagster_alone = _load_seconds(home_env, DAGSTER_ALONE, args.repeats)
 
+        print("bench: storing a run's events, the home's event log against Dagster's", flush=True)
+        event_store = events.measure(args.repeats)
+
     events_1, events_30 = simulated.report["events"], simulated_30.report["events"]
     pipeline_1 = min(_pipeline_seconds(d) for d in day1)
     pipeline_30 = min(_pipeline_seconds(d) for d in day30)
@@ -236,6 +241,7 @@ def main() -> None:
         "code_location_import_seconds": round(code_location, 2),
         "dagster_alone_import_seconds": round(dagster_alone, 2),
         "code_location_over_dagster": round(code_location / dagster_alone, 2),
+        **event_store,
         "dagster_import_seconds": round(min(d["dbt"].report["import_seconds"] for d in day1), 2),
         "day30_events": events_30,
         "day30_pipeline_seconds": round(pipeline_30, 2),
