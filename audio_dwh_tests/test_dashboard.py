@@ -108,6 +108,7 @@ def _shown(page: Page) -> dict:
     }
 
     def rows(key: str) -> list[list[str]]:
+        page.locator(f".st-key-{key} table").wait_for(timeout=30_000)  # may come after the charts waited on
         body = page.locator(f".st-key-{key} table tbody tr")
         return [[c.strip() for c in body.nth(i).locator("td").all_inner_texts()] for i in range(min(3, body.count()))]
 
