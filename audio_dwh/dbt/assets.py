@@ -7,10 +7,13 @@ from contextlib import contextmanager
 from typing import Any
 
 import dagster as dg
+from dagster._core.storage.asset_check_execution_record import AssetCheckExecutionRecordStatus
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
+from dagster_dbt.asset_utils import get_manifest_and_translator_from_dbt_assets
 
-from audio_dwh.dbt.checks import describe_test, failing_rows
+from audio_dwh.dbt.checks import describe_test, failing_rows, judges_run_days
 from audio_dwh.dbt.failure import failure_message
+from audio_dwh.dbt.planning import BuildPlan, plan_build, topological_order
 from audio_dwh.dbt.project import dbt_project, keep_partial_parse, prepare_manifest, prune_run_targets
 from audio_dwh.partitions import range_backfill, run_days
 from audio_dwh.quality.day_checks import check_output, day_evaluations
@@ -19,6 +22,8 @@ from audio_dwh.warehouse.resources import LazyBigQueryResource, WarehouseResourc
 
 # dagster-dbt's key for the DbtProject object in each asset's metadata
 PROJECT_METADATA_KEY = "dagster_dbt/project"
+# ... and for the dbt node each asset and check stands for
+UNIQUE_ID_KEY = "dagster_dbt/unique_id"
 
 # dbt folder -> Dagster layer (asset key prefix and group).
 LAYERS = {"staging": "staging", "raw_vault": "vault", "business_vault": "business_vault", "marts": "marts"}
@@ -120,25 +125,43 @@ def build_dbt_assets(
 def _build_and_record(
     context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource, bigquery: LazyBigQueryResource
 ) -> Iterator[Any]:
-    """Runs dbt build over the run's days and yields its events, each materialization with its row
-    count and columns, each test's result recorded for every day it judged."""
+    """Runs dbt build over the run's days for the models with work to do (audio_dwh/dbt/planning.py)
+    and yields its events, each materialization with its row count and columns, each test's result
+    recorded for every day it judged; the models left as they are, and their tests, are recorded too."""
     judged = run_days(context)
     days = {"min_date": judged[0].isoformat(), "max_date": judged[-1].isoformat()}
-    with _dbt_environment(warehouse, days):
-        # dbt's unit tests check the models' code, not a day's data: the test suite runs them.
-        build = ["build", "--target", warehouse.target, "--exclude-resource-type", "unit_test"]
-        invocation = dbt.cli(build, context=context, raise_on_error=False)
-        events = list(invocation.stream())
-    keep_partial_parse(invocation.target_path)
-    prune_run_targets()
-    nodes = invocation.manifest["nodes"]
-    results_path = invocation.target_path / "run_results.json"
-    run_results = invocation.get_artifact("run_results.json") if results_path.exists() else {}
+    span = days["min_date"] if len(judged) == 1 else f"{days['min_date']}..{days['max_date']}"
+    manifest = get_manifest_and_translator_from_dbt_assets([context.assets_def])[0]
+    selected = {
+        spec.metadata[UNIQUE_ID_KEY]: spec.key for spec in context.assets_def.specs
+        if spec.key in context.selected_asset_keys
+    }  # fmt: skip
+    with warehouse.reader(bigquery) as reader:
+        plan = plan_build(manifest, set(selected), reader, days)
+    events: list[Any] = []
+    invocation = None
+    if plan.build:
+        with _dbt_environment(warehouse, days):
+            # dbt's unit tests check the models' code, not a day's data: the test suite runs them.
+            build = ["build", "--target", warehouse.target, "--exclude-resource-type", "unit_test"]
+            if plan.unchanged:
+                left = sorted(".".join(manifest["nodes"][uid]["fqn"]) for uid in plan.unchanged)
+                build += ["--exclude", " ".join(left)]
+            invocation = dbt.cli(build, context=context, raise_on_error=False)
+            events = list(invocation.stream())
+        keep_partial_parse(invocation.target_path)
+        prune_run_targets()
+    nodes = manifest["nodes"]
+    results_path = invocation.target_path / "run_results.json" if invocation else None
+    run_results = invocation.get_artifact("run_results.json") if results_path and results_path.exists() else {}
     compiled = {r["unique_id"]: r.get("compiled_code") for r in run_results.get("results", [])}
+    unchanged = f"nothing new for {span}: neither the model nor its inputs hold rows of these days; left as it was"
+    for uid in sorted(plan.unchanged):
+        output = context.assets_def.get_output_name_for_asset_key(selected[uid])
+        events.append(dg.Output(None, output, metadata={"unique_id": uid, "unchanged": unchanged}))
+    events += _unjudged_checks(context, manifest, plan, span)
     tables = {
-        event.output_name: nodes[event.metadata["unique_id"].value]
-        for event in events
-        if isinstance(event, dg.Output) and "unique_id" in event.metadata
+        event.output_name: nodes[event.metadata["unique_id"].value] for event in events if isinstance(event, dg.Output)
     }
     # Read once dbt has exited and released the file (dagster-dbt's fetch_row_counts would open
     # DuckDB inside this process with another configuration, locking out the next loads).
@@ -150,17 +173,15 @@ def _build_and_record(
             if isinstance(event, dg.AssetCheckResult) and not event.passed
             and compiled.get(event.metadata["unique_id"].value)
         }  # fmt: skip
-    checks = []
-    for event in events:
-        if isinstance(event, dg.Output) and event.output_name in table_metadata:
-            yield event.with_metadata({**event.metadata, **table_metadata[event.output_name]})
-        elif isinstance(event, dg.AssetCheckResult):
-            checks.append(event)
-        else:
-            yield event
+    checks = [event for event in events if isinstance(event, dg.AssetCheckResult)]
+    outputs = [event for event in events if isinstance(event, dg.Output)]
+    yield from (event for event in events if not isinstance(event, (dg.Output, dg.AssetCheckResult)))
+    # dbt's and the unchanged models' materializations, merged in an order parents first
+    order = topological_order(manifest)
+    for event in sorted(outputs, key=lambda output: order[output.metadata["unique_id"].value]):
+        yield event.with_metadata({**event.metadata, **table_metadata[event.output_name]})
     # Each test judged every day of the run: its result is recorded for each, after the days'
     # materializations it targets.
-    span = days["min_date"] if len(judged) == 1 else f"{days['min_date']}..{days['max_date']}"
     by_asset: dict[dg.AssetKey, dict[str, tuple[dg.AssetCheckResult, bool]]] = {}
     for check in checks:
         key = check.asset_key
@@ -175,9 +196,44 @@ def _build_and_record(
         for name in results:
             yield check_output(context, key, name)
     # What dbt built and tested is recorded above, then the step fails with one readable message.
-    if not invocation.is_successful():
+    if invocation and not invocation.is_successful():
         log = invocation.target_path / "dbt.log"
         raise dg.Failure(description=failure_message(run_results, nodes, LAYERS, span, log), allow_retries=False)
+
+
+def _unjudged_checks(
+    context: dg.AssetExecutionContext, manifest: Mapping[str, Any], plan: BuildPlan, span: str
+) -> Iterator[dg.AssetCheckResult]:
+    """The selected tests dbt does not run, their models being left as they are. A test judging the
+    run's days finds none of their rows, so it holds; any other test finds its table as it was when
+    last judged, so its last result stands (none is recorded for a test never judged yet)."""
+    specs = {spec.key: spec for spec in context.assets_def.check_specs}
+    for key in sorted(context.selected_asset_check_keys, key=lambda k: k.to_user_string()):
+        uid = specs[key].metadata[UNIQUE_ID_KEY]
+        test = manifest["nodes"][uid]
+        if plan.build and plan.runs_test(test):
+            continue
+        if judges_run_days(test):
+            yield dg.AssetCheckResult(
+                asset_key=key.asset_key, check_name=key.name, passed=True,
+                metadata={"unique_id": uid, "not_run": f"nothing new to judge: no rows of {span}"},
+            )  # fmt: skip
+            continue
+        last = context.instance.event_log_storage.get_asset_check_execution_history(
+            key, limit=1, status={AssetCheckExecutionRecordStatus.SUCCEEDED, AssetCheckExecutionRecordStatus.FAILED}
+        )
+        if last:
+            judged_then = last[0].event.asset_check_evaluation.metadata.get("not_run") if last[0].event else None
+            reason = judged_then.value if judged_then else (
+                f"nothing new to judge: {key.asset_key.to_user_string()} is as it was when judged in run "
+                f"{last[0].run_id}" + (f" for {last[0].partition}" if last[0].partition else "")
+            )  # fmt: skip
+            yield dg.AssetCheckResult(
+                asset_key=key.asset_key,
+                check_name=key.name,
+                passed=last[0].status == AssetCheckExecutionRecordStatus.SUCCEEDED,
+                metadata={"unique_id": uid, "not_run": reason},
+            )
 
 
 def _table_metadata(reader: WarehouseReader, tables: Mapping[str, Mapping[str, Any]], days: Mapping[str, str]) -> dict:

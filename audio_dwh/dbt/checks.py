@@ -10,6 +10,10 @@ from audio_dwh.warehouse.reading import WarehouseReader, fetch_rows_with_header
 
 FAILING_ROWS_SHOWN = 5
 IN_RUN = "judged on the rows of the run's days"
+# The project's generic tests that judge only the rows of the run's days (tests/generic/).
+RUN_DAYS_TESTS = frozenset(
+    {"primary_key", "unique_combination", "not_null_in_run", "references_in_run", "holds_in_run"}
+)
 
 
 def _names(columns: list[str]) -> str:
@@ -57,6 +61,11 @@ def describe_test(test: Mapping[str, Any]) -> str:
     }
     name = metadata.get("name")
     return sentences[name]() if name in sentences else f"dbt test {test['name']} passes on {model}."
+
+
+def judges_run_days(test: Mapping[str, Any]) -> bool:
+    """Whether the test judges only the rows of the run's days (else its whole table)."""
+    return (test.get("test_metadata") or {}).get("name") in RUN_DAYS_TESTS
 
 
 def failing_rows(reader: WarehouseReader, compiled_sql: str) -> str:
