@@ -289,18 +289,17 @@ def cmd_dev(args: argparse.Namespace) -> int:
 
 
 def cmd_dashboard(args: argparse.Namespace) -> int:
+    from audio_dwh.dashboard.server import serve
+
     settings = load_settings()
-    app = Path(__file__).with_name("dashboard") / "app.py"
     # Streamlit's own options: local only, no browser opened, no usage statistics sent anywhere, no
     # developer toolbar, no watching of the source files for changes.
-    options = {"server.address": "127.0.0.1", "server.port": args.port, "server.headless": "true",
+    options = {"server.address": "127.0.0.1", "server.port": str(args.port), "server.headless": "true",
                "browser.gatherUsageStats": "false", "global.developmentMode": "false",
                "client.toolbarMode": "viewer", "server.fileWatcherType": "none"}  # fmt: skip
-    command = [sys.executable, "-m", "streamlit", "run", str(app)]
-    command += [part for name, value in options.items() for part in (f"--{name}", str(value))]
     print(f"Dashboard of {settings.home} on http://127.0.0.1:{args.port}", flush=True)
-    os.execv(command[0], command)
-    return 0  # not reached
+    serve(settings, options)
+    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -8,6 +8,7 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -172,6 +173,23 @@ def test_it_keeps_answering_with_the_last_published_data_while_a_run_writes(home
         visit.close()
     finally:
         writer.close()
+
+
+def test_a_version_published_while_it_runs_is_in_memory_before_the_next_view(home, dashboard, browser):
+    """The dashboard reads each new version as it is published, not when a person first asks for it."""
+    log = home / "dashboard.log"
+    warehouse = duckdb.connect(str(home / "warehouse.duckdb"), read_only=True)
+    version = publish(warehouse, home / "serving", served_marts(), [LAST])  # what the next run does
+    warehouse.close()
+    deadline = time.monotonic() + 30
+    while f"The serving version {version.name} is in memory" not in log.read_text():
+        assert time.monotonic() < deadline, log.read_text()[-2000:]
+        time.sleep(0.2)
+    visit = Visit(browser)
+    visit.page.goto(dashboard)
+    wait_for_range(visit.page, LAST - timedelta(days=6), LAST)
+    assert _shown(visit.page) == _marts_sql(home, LAST - timedelta(days=6), LAST)
+    visit.close()
 
 
 def test_the_serving_copy_equals_the_marts_and_keeps_two_versions(home):

@@ -72,3 +72,15 @@ def test_loading_the_code_location_defers_the_google_and_charting_stacks(tmp_pat
         env={**os.environ, "AUDIO_DWH_HOME": str(tmp_path)}, capture_output=True, text=True, check=True,
     )  # fmt: skip
     assert json.loads(loaded.stdout.splitlines()[-1]) == []
+
+
+def test_the_dashboard_process_imports_neither_dagster_nor_dbt() -> None:
+    """The dashboard reads the serving copy; what it imports is paid before its first view."""
+    loaded = subprocess.run(
+        [sys.executable, "-c",
+         "import json, sys; import audio_dwh.cli, audio_dwh.dashboard.server, audio_dwh.dashboard.app; "
+         "print(json.dumps([m for m in ('dagster', 'dagster_dbt', 'dbt', *"
+         f"{DEFERRED_STACKS[:3]!r}) if m in sys.modules]))"],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    assert json.loads(loaded.stdout.splitlines()[-1]) == []

@@ -22,7 +22,6 @@ from pathlib import Path
 import duckdb
 
 from audio_dwh.dashboard import figures
-from audio_dwh.dbt.project import dbt_project, prepare_manifest
 from audio_dwh.settings import Settings
 from audio_dwh.warehouse.reading import WarehouseReader
 from audio_dwh.warehouse.sql import quote, sql_string
@@ -48,6 +47,9 @@ def served_marts(manifest_path: Path | None = None) -> list[ServedMart]:
     day (mart_config: incremental, no unique_key) get a file per day; marts whose runs change rows of
     other days (recomputed_mart_config, keyed by unique_key, or a table computed whole) are published
     whole."""
+    # Imported here: the dashboard's own process reads the copy and never needs dagster-dbt.
+    from audio_dwh.dbt.project import dbt_project, prepare_manifest
+
     manifest = json.loads((manifest_path or prepare_manifest(dbt_project)).read_text())
     marts = [
         node for node in manifest["nodes"].values() if node["resource_type"] == "model" and node["fqn"][1] == "marts"

@@ -1,0 +1,72 @@
+"""The dashboard's server process (`audio-dwh dashboard`): Streamlit, started warm.
+
+Streamlit runs the app's script afresh for every view, but in one process: what the script imports
+and the serving version it loads into memory stay for the next view. Here both are paid before the
+server answers, and each version a run publishes is loaded as it appears, so the first view after a
+publication only reads memory.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import time
+from datetime import timedelta
+from pathlib import Path
+
+from audio_dwh.settings import Settings
+
+APP = Path(__file__).with_name("app.py")
+POLL_SECONDS = 0.5  # how soon after a publication its version is in memory
+
+
+def _load_current(folder: Path) -> bool:
+    """Read the current version into this process's memory (a no-op when it is already there) and
+    draw one chart of it, which pays the charting stack's first-use cost; False before the first
+    publication."""
+    from audio_dwh.dashboard import charts, figures
+    from audio_dwh.dashboard.serving import NotPublishedError, open_serving_copy
+
+    try:
+        reader = open_serving_copy(folder)
+    except NotPublishedError:
+        return False
+    try:
+        loaded = figures.loaded_days(reader)
+        if loaded is not None:
+            period = figures.Period(max(loaded[0], loaded[1] - timedelta(days=6)), loaded[1])
+            charts.vega_lite(charts.listens_trend(figures.daily_trends(reader, period)))
+    finally:
+        reader.close()
+    return True
+
+
+def _follow_publications(folder: Path) -> None:
+    """Load each newly published version as soon as `current` points at it."""
+    from audio_dwh.dashboard.serving import current_version
+
+    seen = current_version(folder)
+    while True:
+        time.sleep(POLL_SECONDS)
+        version = current_version(folder)
+        if version != seen and version is not None and version.is_dir():
+            seen = version
+            # Only a head start: should it fail (the version replaced meanwhile), the next view loads
+            # the version itself and shows any error.
+            with contextlib.suppress(Exception):
+                _load_current(folder)
+                print(f"The serving version {version.name} is in memory", flush=True)
+
+
+def serve(settings: Settings, options: dict[str, str]) -> None:
+    """Run the dashboard with Streamlit's options until Streamlit stops (Ctrl-C, SIGTERM)."""
+    import audio_dwh.dashboard.app  # noqa: F401  (its imports, paid once for every view)
+
+    if settings.target == "duckdb":
+        _load_current(settings.serving)
+        threading.Thread(target=_follow_publications, args=(settings.serving,), daemon=True).start()
+
+    from streamlit.web import cli as streamlit
+
+    flags = [part for name, value in options.items() for part in (f"--{name}", value)]
+    streamlit.main(["run", str(APP), *flags], prog_name="streamlit", standalone_mode=True)
