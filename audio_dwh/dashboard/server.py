@@ -14,23 +14,25 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
+from streamlit.web import cli as streamlit
+
+import audio_dwh.dashboard.app  # noqa: F401  (its imports, paid once for every view)
+from audio_dwh.dashboard import charts, figures
+from audio_dwh.dashboard.serving import NotPublishedError, current_version, open_serving_copy
 from audio_dwh.settings import Settings
 
 APP = Path(__file__).with_name("app.py")
 POLL_SECONDS = 0.5  # how soon after a publication its version is in memory
 
 
-def _load_current(folder: Path) -> bool:
+def _load_current(folder: Path) -> None:
     """Read the current version into this process's memory (a no-op when it is already there) and
-    draw one chart of it, which pays the charting stack's first-use cost; False before the first
+    draw one chart of it, which pays the charting stack's first-use cost; nothing before the first
     publication."""
-    from audio_dwh.dashboard import charts, figures
-    from audio_dwh.dashboard.serving import NotPublishedError, open_serving_copy
-
     try:
         reader = open_serving_copy(folder)
     except NotPublishedError:
-        return False
+        return
     try:
         loaded = figures.loaded_days(reader)
         if loaded is not None:
@@ -38,14 +40,10 @@ def _load_current(folder: Path) -> bool:
             charts.vega_lite(charts.listens_trend(figures.daily_trends(reader, period)))
     finally:
         reader.close()
-    return True
 
 
-def _follow_publications(folder: Path) -> None:
-    """Load each newly published version as soon as `current` points at it."""
-    from audio_dwh.dashboard.serving import current_version
-
-    seen = current_version(folder)
+def _follow_publications(folder: Path, seen: Path | None) -> None:
+    """Load each version published after `seen` as soon as `current` points at it."""
     while True:
         time.sleep(POLL_SECONDS)
         version = current_version(folder)
@@ -60,13 +58,9 @@ def _follow_publications(folder: Path) -> None:
 
 def serve(settings: Settings, options: dict[str, str]) -> None:
     """Run the dashboard with Streamlit's options until Streamlit stops (Ctrl-C, SIGTERM)."""
-    import audio_dwh.dashboard.app  # noqa: F401  (its imports, paid once for every view)
-
     if settings.target == "duckdb":
+        seen = current_version(settings.serving)  # read first: a version published meanwhile is followed
         _load_current(settings.serving)
-        threading.Thread(target=_follow_publications, args=(settings.serving,), daemon=True).start()
-
-    from streamlit.web import cli as streamlit
-
+        threading.Thread(target=_follow_publications, args=(settings.serving, seen), daemon=True).start()
     flags = [part for name, value in options.items() for part in (f"--{name}", value)]
     streamlit.main(["run", str(APP), *flags], prog_name="streamlit", standalone_mode=True)
