@@ -42,8 +42,9 @@ run: $(VENV)/.installed
 	$(BIN)/audio-dwh run $(ARGS)
 
 # Two workers, each taking whole modules: much of the suite waits (the Dagster daemon's ticks, servers
-# starting), so the other worker's module runs meanwhile.
-PYTEST_ARGS ?= -n 2 --dist loadfile
+# starting), so the other worker's module runs meanwhile. The modules of minutes go first (conftest.py
+# orders them; xdist's own reorder, by test count, would start the one-test UI modules last).
+PYTEST_ARGS ?= -n 2 --dist loadfile --no-loadscope-reorder
 
 # sqlfluff renders the models through dbt (the dbt templater) against an in-memory DuckDB, with its
 # own target folder, so it touches neither the warehouse nor the runs' parse state.
@@ -65,7 +66,7 @@ check: $(VENV)/.installed-dev
 ## reliability: the reliability tests, then docs/reliability.md's table rendered from their records
 reliability: $(VENV)/.installed-dev debian-packages
 	$(BIN)/pytest audio_dwh_tests/test_reliability.py audio_dwh_tests/test_crashes.py \
-		audio_dwh_tests/test_contract_properties.py audio_dwh_tests/test_ui.py
+		audio_dwh_tests/test_contract_properties.py audio_dwh_tests/test_ui_concurrency.py
 	$(BIN)/python -m audio_dwh_tests.reliability_table
 
 ## dev: the Dagster UI on 127.0.0.1:$(PORT) (default 3000) with the instance and warehouse `make run` used

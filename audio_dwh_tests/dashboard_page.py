@@ -17,7 +17,7 @@ from pathlib import Path
 from playwright.sync_api import Page
 
 from audio_dwh_tests.conftest import free_port
-from audio_dwh_tests.test_ui import stop_dev
+from audio_dwh_tests.dagster_ui import stop_dev
 
 ROOT = Path(__file__).resolve().parents[1]
 CHARTS = 9  # the trends (3), the map, the hourly profile, the splits (2), page views, retention

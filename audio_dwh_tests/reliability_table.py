@@ -25,7 +25,7 @@ EXPECTED = [
     "test_a_killed_cli_run_blocks_no_later_run[dbt]",
     "test_a_ui_launched_run_killed_and_the_ui_killed_under_a_run_block_no_later_run",
     "test_a_waiting_run_says_who_holds_the_pool_and_stops_cleanly_on_ctrl_c_and_sigterm",
-    "test_dev_serves_the_assets_and_the_cli_runs_on_loopback",  # its concurrency part
+    "test_seven_one_day_runs_launched_at_once_queue_on_the_pool_and_all_succeed",
     "test_hostile_files_through_dagster_every_bad_line_accounted_every_good_line_loaded",
     "test_values_outside_their_domain_are_rejected_and_every_day_still_builds",
     "test_the_property_runs_tried_what_they_claim",

@@ -14,7 +14,6 @@ import sys
 import textwrap
 import threading
 import time
-import urllib.request
 from pathlib import Path
 
 import dagster as dg
@@ -24,9 +23,9 @@ from dagster._core.events import DagsterEventType
 from audio_dwh.orchestration.instance import write_instance_config
 from audio_dwh.orchestration.run_health import end_dead_runs, process_gone, run_process
 from audio_dwh_tests.conftest import free_port
+from audio_dwh_tests.dagster_ui import dev_env, launch_day, start_dev, stop_dev
 from audio_dwh_tests.test_cli import ROOT
 from audio_dwh_tests.test_reliability import checksums
-from audio_dwh_tests.test_ui import LAUNCH_RUN, LOCATION, _graphql, stop_dev
 
 pytestmark = pytest.mark.slow
 
@@ -35,9 +34,7 @@ USERS = "4000"  # enough for a kill to land inside the raw load and inside dbt
 
 
 def _env(home: Path) -> dict[str, str]:
-    env = {**os.environ, "AUDIO_DWH_HOME": str(home), "AUDIO_DWH_USERS": USERS}
-    env.pop("DAGSTER_HOME", None)
-    return env
+    return dev_env(home, AUDIO_DWH_USERS=USERS)
 
 
 def _run(home: Path, day: str) -> tuple[float, str]:
@@ -257,34 +254,6 @@ def test_the_launcher_judges_a_run_by_its_process(tmp_path):
         assert run_process(instance, "no-such-run") is None
 
 
-def _start_dev(home: Path, port: int) -> subprocess.Popen:
-    log = open(home / "dev.log", "a")
-    server = subprocess.Popen([sys.executable, "-m", "audio_dwh.cli", "dev", "--port", str(port)], cwd=ROOT,
-                              env=_env(home), stdout=log, stderr=subprocess.STDOUT, start_new_session=True)  # fmt: skip
-    deadline = time.monotonic() + 180
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/server_info", timeout=2)
-            if _graphql(port, LOCATION)["data"]["workspaceOrError"]["locationEntries"]:
-                return server
-        except (OSError, KeyError, TypeError):
-            pass
-        time.sleep(1)
-    raise AssertionError((home / "dev.log").read_text()[-3000:])
-
-
-def _launch(port: int, day: str) -> str:
-    location = _graphql(port, LOCATION)["data"]["workspaceOrError"]["locationEntries"][0]["name"]
-    params = {
-        "selector": {"repositoryName": "__repository__", "repositoryLocationName": location, "jobName": "daily_job"},
-        "mode": "default",
-        "executionMetadata": {"tags": [{"key": "dagster/partition", "value": day}]},
-    }
-    launched = _graphql(port, LAUNCH_RUN, {"executionParams": params})["data"]["launchRun"]
-    assert launched["__typename"] == "LaunchRunSuccess", launched
-    return launched["run"]["runId"]
-
-
 def _wait(seconds: float, done) -> float:
     """Wait until done() holds (at most seconds); how long it took."""
     started = time.monotonic()
@@ -313,7 +282,7 @@ def test_a_ui_launched_run_killed_and_the_ui_killed_under_a_run_block_no_later_r
     home = _home_after_the_first_day(uninterrupted, tmp_path)
     _, day, after_day = DAYS
     port = free_port()
-    server = _start_dev(home, port)
+    server = start_dev(home, port, _env(home))
     instance = dg.DagsterInstance.from_config(str(home / "dagster"))
 
     def slot_free() -> bool:
@@ -321,19 +290,19 @@ def test_a_ui_launched_run_killed_and_the_ui_killed_under_a_run_block_no_later_r
 
     try:
         # 1. The run's process killed (the out-of-memory killer picks the biggest): the run fails.
-        killed = _launch(port, day)
+        killed = launch_day(port, day)
         _kill_in_dbt(instance, killed)
         ended_seconds = _wait(120, lambda: instance.get_run_by_id(killed).is_finished)
         assert instance.get_run_by_id(killed).status == dg.DagsterRunStatus.FAILURE
         _wait(60, slot_free)
-        again = _launch(port, day)
+        again = launch_day(port, day)
         again_seconds = _wait(300, lambda: instance.get_run_by_id(again).is_finished)
         assert instance.get_run_by_id(again).status == dg.DagsterRunStatus.SUCCESS
         assert checksums(home / "warehouse.duckdb") == uninterrupted[day]
 
         # 2. The whole UI (webserver, daemon, code server) killed under a run, as a power cut would:
         # when `make dev` is back, the daemon's run monitoring ends the run and frees its slot.
-        orphan = _launch(port, after_day)
+        orphan = launch_day(port, after_day)
         worker = _kill_in_dbt(instance, orphan)
         os.killpg(server.pid, signal.SIGKILL)
         server.wait()
@@ -342,13 +311,13 @@ def test_a_ui_launched_run_killed_and_the_ui_killed_under_a_run_block_no_later_r
             process_gone(worker, time.time()) and instance.get_run_by_id(orphan).status == dg.DagsterRunStatus.STARTED
         )
         restarted = time.monotonic()
-        server = _start_dev(home, port)
+        server = start_dev(home, port, _env(home))
         _wait(180, lambda: instance.get_run_by_id(orphan).is_finished)
         monitored_seconds = time.monotonic() - restarted
         failure = instance.get_records_for_run(orphan, of_type=DagsterEventType.RUN_FAILURE).records
         assert "is gone" in failure[0].event_log_entry.message
         _wait(120, slot_free)
-        last = _launch(port, after_day)
+        last = launch_day(port, after_day)
         last_seconds = _wait(300, lambda: instance.get_run_by_id(last).is_finished)
         assert instance.get_run_by_id(last).status == dg.DagsterRunStatus.SUCCESS
         assert checksums(home / "warehouse.duckdb") == uninterrupted[after_day]

@@ -19,9 +19,9 @@ from playwright.sync_api import Page, sync_playwright
 from audio_dwh.dashboard import figures
 from audio_dwh.dashboard.figures import HEADLINE_LABELS
 from audio_dwh.dashboard.serving import NotPublishedError, open_serving_copy, publish, served_marts
+from audio_dwh_tests.dagster_ui import BROWSER_FLAGS
 from audio_dwh_tests.dashboard_page import CHARTS, Visit, running_dashboard, wait_for_range
 from audio_dwh_tests.test_cli import audio_dwh
-from audio_dwh_tests.test_ui import BROWSER_FLAGS
 
 pytestmark = pytest.mark.browser
 

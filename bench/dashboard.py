@@ -10,8 +10,8 @@ from pathlib import Path
 
 from playwright.sync_api import sync_playwright
 
+from audio_dwh_tests.dagster_ui import BROWSER_FLAGS
 from audio_dwh_tests.dashboard_page import Visit, running_dashboard, wait_for_range
-from audio_dwh_tests.test_ui import BROWSER_FLAGS
 
 # Each a click on the range radio, in this order: every preset, then the first two again.
 CLICKS = ["A day", "28 days", "All", "7 days", "A day", "28 days"]
