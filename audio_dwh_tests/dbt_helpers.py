@@ -1,37 +1,57 @@
-"""Running the project's dbt from tests: real dbt subprocesses against a real DuckDB file."""
+"""Running the project's dbt from tests: real dbt, in this process as a run's step runs it, against a
+real DuckDB file."""
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import io
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import duckdb
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from audio_dwh.dbt.project import DBT_PROJECT_DIR
+from audio_dwh.dbt.project import DBT_PROJECT_DIR, kept_parse
+from audio_dwh.dbt.resource import release_connections
 from audio_dwh.warehouse.sql import quote
 from audio_dwh_tests.conftest import make_settings
-
-DBT = str(Path(sys.executable).with_name("dbt"))
 
 
 def run_dbt(
     args: list[str], warehouse: Path, tmp: Path, env: dict[str, str] | None = None, failing_tests_ok: bool = False
 ) -> str:
-    """dbt's output; it must exit 0 (or 1, dbt's code for failed data tests, when failing_tests_ok)."""
-    done = subprocess.run(
-        [DBT, *args, "--profiles-dir", ".", "--target-path", str(tmp / "target"), "--log-path", str(tmp / "logs")],
-        cwd=DBT_PROJECT_DIR,
-        env={**os.environ, "AUDIO_DWH_WAREHOUSE": str(warehouse), **(env or {})},
-        capture_output=True, text=True, timeout=600,
-    )  # fmt: skip
-    assert done.returncode in ((0, 1) if failing_tests_ok else (0,)), done.stdout[-6000:] + done.stderr[-3000:]
-    return done.stdout
+    """dbt's output; it must succeed (or fail only in data tests, when failing_tests_ok). dbt runs in
+    this process as a run's step runs it: on the project's kept parse for the DuckDB target, parsing
+    first for BigQuery."""
+    from dbt.cli.main import dbtRunner
+
+    environment = {"AUDIO_DWH_WAREHOUSE": str(warehouse), **(env or {})}
+    bigquery = environment.get("AUDIO_DWH_TARGET") == "bigquery" or "bigquery" in args
+    previous = {name: os.environ.get(name) for name in environment}
+    os.environ.update(environment)
+    try:
+        parsed = None if bigquery else kept_parse(warehouse.stem)
+        command = [*args, "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
+                   "--target-path", str(tmp / "target"), "--log-path", str(tmp / "logs"),
+                   "--no-send-anonymous-usage-stats", "--no-use-colors"]  # fmt: skip
+        with contextlib.redirect_stdout(io.StringIO()) as output:
+            try:
+                outcome = dbtRunner(manifest=parsed).invoke(command)
+            finally:
+                release_connections()
+    finally:
+        for name, value in previous.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+    printed = output.getvalue()
+    held = outcome.success or (failing_tests_ok and outcome.exception is None)
+    assert held, f"{outcome.exception}\n{printed[-6000:]}"
+    return printed
 
 
 def run_days(warehouse: Path, tmp: Path, first: str, last: str | None = None) -> None:

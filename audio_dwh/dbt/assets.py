@@ -8,13 +8,14 @@ from typing import Any
 
 import dagster as dg
 from dagster._core.storage.asset_check_execution_record import AssetCheckExecutionRecordStatus
-from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
+from dagster_dbt import DagsterDbtTranslator, dbt_assets
 from dagster_dbt.asset_utils import get_manifest_and_translator_from_dbt_assets
 
 from audio_dwh.dbt.checks import describe_test, failing_rows, judges_run_days
 from audio_dwh.dbt.failure import failure_message
 from audio_dwh.dbt.planning import BuildPlan, plan_build, topological_order
-from audio_dwh.dbt.project import dbt_project, keep_partial_parse, prepare_manifest, prune_run_targets
+from audio_dwh.dbt.project import dbt_project, prepare_manifest, prune_run_targets
+from audio_dwh.dbt.resource import DbtCli
 from audio_dwh.partitions import range_backfill, run_days
 from audio_dwh.quality.day_checks import check_output, day_evaluations
 from audio_dwh.warehouse.reading import WarehouseReader, columns_of, fetch_rows, table_ref
@@ -111,7 +112,7 @@ def build_dbt_assets(
     )
     def dbt_models(
         context: dg.AssetExecutionContext,
-        dbt: DbtCliResource,
+        dbt: DbtCli,
         warehouse: WarehouseResource,
         bigquery: LazyBigQueryResource,
     ):
@@ -123,7 +124,7 @@ def build_dbt_assets(
 
 
 def _build_and_record(
-    context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource, bigquery: LazyBigQueryResource
+    context: dg.AssetExecutionContext, dbt: DbtCli, warehouse: WarehouseResource, bigquery: LazyBigQueryResource
 ) -> Iterator[Any]:
     """Runs dbt build over the run's days for the models with work to do (audio_dwh/dbt/planning.py)
     and yields its events, each materialization with its row count and columns, each test's result
@@ -138,22 +139,19 @@ def _build_and_record(
     }  # fmt: skip
     with warehouse.reader(bigquery) as reader:
         plan = plan_build(manifest, set(selected), reader, days)
-    events: list[Any] = []
-    invocation = None
+    build = None
     if plan.build:
         with _dbt_environment(warehouse, days):
             # dbt's unit tests check the models' code, not a day's data: the test suite runs them.
-            build = ["build", "--target", warehouse.target, "--exclude-resource-type", "unit_test"]
+            args = ["--exclude-resource-type", "unit_test"]
             if plan.unchanged:
                 left = sorted(".".join(manifest["nodes"][uid]["fqn"]) for uid in plan.unchanged)
-                build += ["--exclude", " ".join(left)]
-            invocation = dbt.cli(build, context=context, raise_on_error=False)
-            events = list(invocation.stream())
-        keep_partial_parse(invocation.target_path)
+                args += ["--exclude", " ".join(left)]
+            build = dbt.build(args, context, warehouse.target, warehouse.dbt_database)
         prune_run_targets()
     nodes = manifest["nodes"]
-    results_path = invocation.target_path / "run_results.json" if invocation else None
-    run_results = invocation.get_artifact("run_results.json") if results_path and results_path.exists() else {}
+    events: list[Any] = list(build.events) if build else []
+    run_results = build.run_results if build else {}
     compiled = {r["unique_id"]: r.get("compiled_code") for r in run_results.get("results", [])}
     unchanged = f"nothing new for {span}: neither the model nor its inputs hold rows of these days; left as it was"
     for uid in sorted(plan.unchanged):
@@ -196,8 +194,8 @@ def _build_and_record(
         for name in results:
             yield check_output(context, key, name)
     # What dbt built and tested is recorded above, then the step fails with one readable message.
-    if invocation and not invocation.is_successful():
-        log = invocation.target_path / "dbt.log"
+    if build and not build.success:
+        log = build.target_path / "dbt.log"
         raise dg.Failure(description=failure_message(run_results, nodes, LAYERS, span, log), allow_retries=False)
 
 

@@ -8,8 +8,12 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from dagster_dbt import DbtProject
+
+if TYPE_CHECKING:
+    from dbt.contracts.graph.manifest import Manifest
 
 DBT_PROJECT_DIR = Path(__file__).resolve().parents[2] / "dbt_project"
 
@@ -55,18 +59,26 @@ def prepare_manifest(project: DbtProject = dbt_project) -> Path:
     return manifest
 
 
-def keep_partial_parse(run_target: Path, project_target: Path = PROJECT_TARGET) -> None:
-    """Keep a finished run's parse state for the next run.
+def kept_state(target: str, project_target: Path = PROJECT_TARGET) -> Path:
+    """Where the project keeps its parse state for a dbt target: one per target, so that a BigQuery
+    run between two DuckDB runs (or the other way round) does not make the next one parse in full."""
+    return project_target / (PARTIAL_PARSE if target == "duckdb" else f"partial_parse.{target}.msgpack")
 
-    dagster-dbt gives every run a target folder of its own and seeds it with the project's
-    partial_parse.msgpack; the one `dbt parse` wrote above was made under another profile (the
-    warehouse file comes from the environment), so without this every run parses the whole project
-    again. Replaced atomically: another process may be copying it.
-    """
+
+def seed_partial_parse(run_target: Path, kept: Path) -> None:
+    """Give a run that must parse the kept state, so that dbt parses only what changed (what
+    dagster-dbt does before each command)."""
+    if kept.exists():
+        run_target.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(kept, run_target / PARTIAL_PARSE)
+
+
+def keep_partial_parse(run_target: Path, kept: Path) -> None:
+    """Keep the parse state a run's parse wrote, for the next run (each run has a target folder of
+    its own). Replaced atomically: another process may be reading it."""
     state = run_target / PARTIAL_PARSE
     if state.exists():
-        kept = project_target / PARTIAL_PARSE
-        temporary = kept.with_name(f".{PARTIAL_PARSE}.{os.getpid()}")
+        temporary = kept.with_name(f".{kept.name}.{os.getpid()}")
         shutil.copyfile(state, temporary)
         os.replace(temporary, kept)
 
@@ -83,3 +95,35 @@ def prune_run_targets(project_target: Path = PROJECT_TARGET, keep: int = KEPT_RU
     for folder in runs[keep:]:
         shutil.rmtree(folder, ignore_errors=True)
     return runs[keep:]
+
+
+def kept_parse(database: str, project_target: Path = PROJECT_TARGET) -> Manifest | None:
+    """The parsed project the last parse kept (its partial_parse.msgpack), for dbt to run on without
+    parsing again; None when dbt must parse: no state kept, a project file newer than it, an
+    environment variable it read that now reads otherwise, or another database.
+
+    dbt itself would parse the whole project again whenever the profile differs from the one it
+    parsed under, and the DuckDB profile holds the warehouse file's path: every home, and each of
+    the test suite's warehouses, would pay a full parse on its first run. What the path gives the
+    parsed project is only the database name (the file's stem), so that is what is compared.
+    """
+    from dbt.constants import DEFAULT_ENV_PLACEHOLDER
+    from dbt.contracts.graph.manifest import Manifest
+    from dbt.parser.manifest import extended_mashumuro_decoder
+
+    state = project_target / PARTIAL_PARSE
+    try:
+        if state.stat().st_mtime < _newest_source_mtime(DBT_PROJECT_DIR):
+            return None
+        manifest = Manifest.from_msgpack(state.read_bytes(), decoder=extended_mashumuro_decoder)
+    except (OSError, ValueError, TypeError, KeyError):  # none kept, half replaced, or another dbt's
+        return None
+    if any(os.environ.get(name, DEFAULT_ENV_PLACEHOLDER) != value for name, value in manifest.env_vars.items()):
+        return None
+    databases = {node.database for node in [*manifest.nodes.values(), *manifest.sources.values()]}
+    if databases != {database}:
+        return None
+    manifest.build_parent_and_child_maps()
+    manifest.build_group_map()
+    manifest.build_flat_graph()
+    return manifest

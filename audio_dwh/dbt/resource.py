@@ -1,29 +1,121 @@
-"""The dbt CLI resource, without the two things dagster-dbt does before every dbt command that cost
-seconds and give us nothing (measured in bench/results/history.md). It runs the same dbt executable
-with the same arguments and streams the same events.
+"""The dbt resource: `dbt build` in the run's own process (dbt-core's programmatic dbtRunner) on the
+parse the project keeps, with the same selection and the same Dagster events as dagster-dbt's
+`dbt.cli(...).stream()`.
 
-- dagster-dbt runs `dbt --version` in a subprocess, a second Python start, to tell dbt Core from the
-  Fusion engine. Our dbt is the venv's dbt-core, the package this process imports: its version is
-  known without a subprocess.
-- It opens a dbt adapter in this process, importing and connecting, that only its fetch_row_counts and
-  fetch_column_metadata use. We count rows ourselves once dbt has exited (audio_dwh/dbt/assets.py),
-  and an extra DuckDB handle in this process is exactly what must not exist while dbt writes.
-
-Both hooks are private to dagster-dbt (pinned <0.30); test_dbt_resource.py fails if they change.
+dagster-dbt starts dbt as a subprocess: a second Python start and dbt's imports, then a parse of the
+whole project whenever the profile differs from the last parse's (the DuckDB profile holds the
+warehouse file's path). In this process dbt's modules are already imported (the asset graph needs
+them) and the kept parse is read in a fifth of a second (project.kept_parse). The hooks this uses are
+dagster-dbt's own (pinned <0.30); test_dbt_resource.py fails if they change.
 """
 
-from functools import cached_property
-from importlib.metadata import version as installed_version
+from __future__ import annotations
+
+import gc
+import json
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
+import dagster as dg
 from dagster_dbt import DbtCliResource
-from packaging import version
+from dagster_dbt.asset_utils import (
+    DAGSTER_DBT_EXCLUDE_METADATA_KEY,
+    DAGSTER_DBT_SELECT_METADATA_KEY,
+    DAGSTER_DBT_SELECTOR_METADATA_KEY,
+    get_manifest_and_translator_from_dbt_assets,
+    get_subset_selection_for_context,
+)
+from dagster_dbt.core.dbt_cli_event import DbtCoreCliEventMessage
+
+from audio_dwh.dbt.project import keep_partial_parse, kept_parse, kept_state, seed_partial_parse
+
+
+@dataclass(frozen=True)
+class DbtBuild:
+    """What a `dbt build` gave: its Dagster events (an Output per model built, an AssetCheckResult per
+    test), its target folder (dbt.log, compiled SQL), run_results.json as read, and whether it held."""
+
+    events: list[Any]
+    target_path: Path
+    run_results: dict[str, Any]
+    success: bool
 
 
 class DbtCli(DbtCliResource):
-    @cached_property
-    def _cli_version(self) -> version.Version:
-        return version.parse(installed_version("dbt-core"))
+    def build(
+        self, args: Sequence[str], context: dg.AssetExecutionContext, target: str, database: str | None
+    ) -> DbtBuild:
+        """`dbt build <args>` on the profile's `target` over the context's selected models and tests.
+        `database` is the name the profile gives the warehouse: with it, dbt runs on the kept parse if
+        that parse was made for it; without it (or with no such parse) dbt parses as it would on its
+        own, and that parse is kept for the target's next run."""
+        from dbt.cli.main import dbtRunner
+        from dbt_common.events.functions import msg_to_dict
 
-    def _initialize_dbt_core_adapter(self, args: Any) -> None:
-        return None
+        manifest, translator, project = get_manifest_and_translator_from_dbt_assets([context.assets_def])
+        selection, indirect = get_subset_selection_for_context(
+            context=context,
+            manifest=manifest,
+            select=context.op.tags.get(DAGSTER_DBT_SELECT_METADATA_KEY),
+            exclude=context.op.tags.get(DAGSTER_DBT_EXCLUDE_METADATA_KEY),
+            selector=context.op.tags.get(DAGSTER_DBT_SELECTOR_METADATA_KEY),
+            dagster_dbt_translator=translator,
+            current_dbt_indirect_selection_env=os.getenv("DBT_INDIRECT_SELECTION"),
+        )
+        project_dir = Path(self.project_dir)
+        target_path = project_dir / self._get_unique_target_path(context=context)
+        results: list[dict[str, Any]] = []
+
+        def keep_results(event: Any) -> None:  # dbt calls it for each of its events, from its threads
+            if event.info.name in ("LogModelResult", "LogTestResult", "LogSeedResult", "LogSnapshotResult"):
+                results.append(msg_to_dict(event))
+
+        command = [
+            "build", *args, "--target", target, *selection,
+            *(["--indirect-selection", indirect] if indirect else []),
+            "--project-dir", str(project_dir), "--profiles-dir", str(self.profiles_dir or project_dir),
+            "--target-path", str(target_path), "--log-path", str(target_path),
+            "--no-send-anonymous-usage-stats", "--no-version-check", "--no-use-colors",
+        ]  # fmt: skip
+        parsed = kept_parse(database) if database else None
+        if parsed is None:
+            seed_partial_parse(target_path, kept_state(target))
+        context.log.info(f"dbt {' '.join(command)} ({'on the kept parse' if parsed else 'parsing first'})")
+        try:
+            outcome = dbtRunner(manifest=parsed, callbacks=[keep_results]).invoke(command)
+        finally:
+            release_connections()
+        if outcome.exception is not None and not isinstance(outcome.exception, Exception):
+            raise outcome.exception  # an interrupt (Ctrl-C, SIGTERM through Dagster): the run stops here
+        if outcome.exception is not None:  # dbt stopped before its nodes' results: say why
+            context.log.error(f"dbt: {outcome.exception}")
+        if parsed is None:
+            keep_partial_parse(target_path, kept_state(target))
+        run_results_path = target_path / "run_results.json"
+        run_results = json.loads(run_results_path.read_bytes()) if run_results_path.exists() else {}
+        events = [
+            event
+            for raw in results
+            for event in DbtCoreCliEventMessage(raw_event=raw, event_history_metadata={}).to_default_asset_events(
+                manifest=manifest, dagster_dbt_translator=translator, context=context, target_path=target_path,
+                project=project,
+            )
+        ]  # fmt: skip
+        return DbtBuild(events, target_path, run_results, outcome.success)
+
+
+def release_connections() -> None:
+    """Close what dbt opened in this process: its DuckDB handle would otherwise hold the warehouse
+    file (locking out the next run's loads) until the process ends."""
+    from dbt.adapters.factory import reset_adapters
+
+    reset_adapters()
+    try:
+        from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+    except ImportError:  # a BigQuery-only install
+        return
+    DuckDBConnectionManager.close_all_connections()
+    gc.collect()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import PurePath
 from typing import TYPE_CHECKING
 
 import dagster as dg
@@ -26,6 +27,12 @@ class WarehouseResource(DuckDBResource):
     target: str = "duckdb"
     # What dbt's profile reads for the BigQuery target (Settings.dbt_profile_environment).
     dbt_profile: dict[str, str] = {}
+
+    @property
+    def dbt_database(self) -> str | None:
+        """The database name dbt's profile gives the DuckDB target (dbt-duckdb names it after the
+        file); None for BigQuery, whose parse dbt checks itself."""
+        return PurePath(self.database).stem if self.target == "duckdb" else None
 
     @contextmanager
     def raw_connection(self) -> Iterator[duckdb.DuckDBPyConnection]:
