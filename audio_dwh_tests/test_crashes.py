@@ -23,13 +23,16 @@ from dagster._core.events import DagsterEventType
 from audio_dwh.orchestration.instance import write_instance_config
 from audio_dwh.orchestration.run_health import end_dead_runs, process_gone, run_process
 from audio_dwh_tests.conftest import free_port
-from audio_dwh_tests.dagster_ui import dev_env, launch_day, start_dev, stop_dev
+from audio_dwh_tests.dagster_ui import dev_env, graphql, launch_day, start_dev, stop_dev
 from audio_dwh_tests.test_cli import ROOT
 from audio_dwh_tests.test_reliability import checksums
 
 pytestmark = pytest.mark.slow
 
 DAYS = ["2026-11-02", "2026-11-03", "2026-11-04"]  # a day before, the killed day, a day after
+TERMINATE = """mutation($runId: String!) {
+  terminateRun(runId: $runId) { __typename ... on TerminateRunFailure { message } ... on PythonError { message } }
+}"""
 USERS = "4000"  # enough for a kill to land inside the raw load and inside dbt
 
 
@@ -263,11 +266,16 @@ def _wait(seconds: float, done) -> float:
     return time.monotonic() - started
 
 
-def _kill_in_dbt(instance: dg.DagsterInstance, run_id: str) -> int:
-    """Once the run's dbt step has run a few seconds, SIGKILL its process and that process's children."""
+def _in_dbt(instance: dg.DagsterInstance, run_id: str) -> None:
+    """Until the run's dbt step has run a few seconds."""
     _wait(300, lambda: any(r.event_log_entry.step_key == "dbt_models" for r in instance.get_records_for_run(
         run_id, of_type=DagsterEventType.STEP_START).records))  # fmt: skip
     time.sleep(3)
+
+
+def _kill_in_dbt(instance: dg.DagsterInstance, run_id: str) -> int:
+    """Once the run's dbt step has run a few seconds, SIGKILL its process and that process's children."""
+    _in_dbt(instance, run_id)
     pid, _ = run_process(instance, run_id)
     children = [int(p.parent.name) for p in Path("/proc").glob("[0-9]*/stat")
                 if p.exists() and p.read_text().rpartition(")")[2].split()[1] == str(pid)]  # fmt: skip
@@ -289,6 +297,15 @@ def test_a_ui_launched_run_killed_and_the_ui_killed_under_a_run_block_no_later_r
         return not instance.event_log_storage.get_concurrency_info("duckdb").claimed_slots
 
     try:
+        # 0. The run terminated from the UI while dbt runs in its process: it stops, cancelled.
+        terminated = launch_day(port, day)
+        _in_dbt(instance, terminated)
+        answer = graphql(port, TERMINATE, {"runId": terminated})["data"]["terminateRun"]
+        assert answer["__typename"] == "TerminateRunSuccess", answer
+        terminated_seconds = _wait(120, lambda: instance.get_run_by_id(terminated).is_finished)
+        assert instance.get_run_by_id(terminated).status == dg.DagsterRunStatus.CANCELED
+        _wait(60, slot_free)
+
         # 1. The run's process killed (the out-of-memory killer picks the biggest): the run fails.
         killed = launch_day(port, day)
         _kill_in_dbt(instance, killed)
@@ -326,11 +343,14 @@ def test_a_ui_launched_run_killed_and_the_ui_killed_under_a_run_block_no_later_r
         stop_dev(server)
     reliability(
         what="Crash of a UI-launched run",
-        tried="a daily_job run launched from the UI's API, its process and dbt SIGKILLed during dbt; then a run "
+        tried="a daily_job run launched from the UI's API and terminated there during dbt; another, its process "
+        "and dbt SIGKILLed during dbt; then a run "
         "in flight when the whole `make dev` (webserver, daemon, code server) was SIGKILLed, and `make dev` started "
         "again; each day then launched again from the UI",
-        held="the killed run failed and its slot was freed; after the UI came back the daemon's run monitoring ended "
-        "the orphaned run (failed, with the reason) and freed its slot; both days then equal runs never killed",
+        held="the terminated run was cancelled and the killed one failed, each freeing its slot; after the UI "
+        "came back the daemon's run monitoring ended the orphaned run (failed, with the reason) and freed its slot; "
+        "both days then equal runs never killed",
+        seconds_until_the_terminated_run_stopped=round(terminated_seconds),
         seconds_until_the_killed_run_failed=round(ended_seconds),
         seconds_until_monitoring_ended_the_orphan=round(monitored_seconds),
         next_run_seconds=round(again_seconds),

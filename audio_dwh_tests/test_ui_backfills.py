@@ -22,19 +22,17 @@ def test_an_asset_backfill_and_a_job_backfill_each_run_every_layer_once_over_the
     with running_dev(tmp_path, AUDIO_DWH_USERS="150") as port:
         assets = {"/".join(node["assetKey"]["path"]) for node in graphql(port, ASSET_NODES)["data"]["assetNodes"]}
 
-        # Every asset over 3 days, launched at once. Every asset backfills a range in one run, so the
-        # daemon can launch the whole graph as one run; the "duckdb" pool keeps the writers off each
-        # other either way.
+        # Every asset over 3 days, and the daily job over a week, both launched at once (the backfill
+        # daemon takes them up on the same tick). Every asset backfills a range in one run, so the
+        # daemon can launch the whole graph as one run, and Dagster honours that single-run policy
+        # for job backfills too; the "duckdb" pool keeps the two runs' writers off each other.
         days = ["2026-11-04", "2026-11-05", "2026-11-06"]
         selection = [{"path": name.split("/")} for name in sorted(assets)]
-        backfill = launch_backfill(port, {"partitionNames": days, "assetSelection": selection})
-        wait_for_backfill(port, backfill, tmp_path)
-        assert_backfill_complete(tmp_path, backfill, days, assets)
-
-        # The daily job over a week: Dagster honours the assets' single-run policy for job backfills
-        # too, so the week is one run over every layer.
+        of_assets = launch_backfill(port, {"partitionNames": days, "assetSelection": selection})
         week = [f"2026-11-{d:02d}" for d in range(7, 14)]
         selector = {"partitionSetName": "daily_job_partition_set", "repositorySelector": repository(port)}
-        backfill = launch_backfill(port, {"selector": selector, "partitionNames": week})
-        wait_for_backfill(port, backfill, tmp_path)
-        assert len(assert_backfill_complete(tmp_path, backfill, week, assets)) == 1
+        of_the_job = launch_backfill(port, {"selector": selector, "partitionNames": week})
+        wait_for_backfill(port, of_assets, tmp_path)
+        wait_for_backfill(port, of_the_job, tmp_path)
+        assert_backfill_complete(tmp_path, of_assets, days, assets)
+        assert len(assert_backfill_complete(tmp_path, of_the_job, week, assets)) == 1
