@@ -5,7 +5,7 @@ parse the project keeps, with the same selection and the same Dagster events as 
 dagster-dbt starts dbt as a subprocess: a second Python start and dbt's imports, then a parse of the
 whole project whenever the profile differs from the last parse's (the DuckDB profile holds the
 warehouse file's path). In this process dbt's modules are already imported (the asset graph needs
-them) and the kept parse is read in a fifth of a second (project.kept_parse). The hooks this uses are
+them) and the kept parse is read, not made again (project.kept_parse). The hooks this uses are
 dagster-dbt's own (pinned <0.30); test_dbt_resource.py fails if they change.
 """
 
