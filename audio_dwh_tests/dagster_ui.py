@@ -22,8 +22,8 @@ from playwright.sync_api import sync_playwright
 from audio_dwh.events.contract import TOPICS
 from audio_dwh.quality.raw_checks import RAW_CHECKS
 from audio_dwh_tests.conftest import DEFS, free_port
+from audio_dwh_tests.test_cli import ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = Path(__file__).parent / "artifacts"
 BROWSER_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]
 

@@ -7,15 +7,14 @@ import contextlib
 import dataclasses
 import io
 import json
-import os
 from pathlib import Path
 
 import duckdb
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from audio_dwh.dbt.project import DBT_PROJECT_DIR, kept_parse
-from audio_dwh.dbt.resource import release_connections
+from audio_dwh.dbt.project import kept_parse
+from audio_dwh.dbt.resource import dbt_environment, invoke_dbt
 from audio_dwh.warehouse.sql import quote
 from audio_dwh_tests.conftest import make_settings
 
@@ -26,28 +25,11 @@ def run_dbt(
     """dbt's output; it must succeed (or fail only in data tests, when failing_tests_ok). dbt runs in
     this process as a run's step runs it: on the project's kept parse for the DuckDB target, parsing
     first for BigQuery."""
-    from dbt.cli.main import dbtRunner
-
     environment = {"AUDIO_DWH_WAREHOUSE": str(warehouse), **(env or {})}
     bigquery = environment.get("AUDIO_DWH_TARGET") == "bigquery" or "bigquery" in args
-    previous = {name: os.environ.get(name) for name in environment}
-    os.environ.update(environment)
-    try:
+    with dbt_environment(environment), contextlib.redirect_stdout(io.StringIO()) as output:
         parsed = None if bigquery else kept_parse(warehouse.stem)
-        command = [*args, "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
-                   "--target-path", str(tmp / "target"), "--log-path", str(tmp / "logs"),
-                   "--no-send-anonymous-usage-stats", "--no-use-colors"]  # fmt: skip
-        with contextlib.redirect_stdout(io.StringIO()) as output:
-            try:
-                outcome = dbtRunner(manifest=parsed).invoke(command)
-            finally:
-                release_connections()
-    finally:
-        for name, value in previous.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
+        outcome = invoke_dbt(args, tmp / "target", tmp / "logs", parsed)
     printed = output.getvalue()
     held = outcome.success or (failing_tests_ok and outcome.exception is None)
     assert held, f"{outcome.exception}\n{printed[-6000:]}"

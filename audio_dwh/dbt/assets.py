@@ -1,9 +1,7 @@
 """dbt models as Dagster assets: staging/, vault/, business_vault/ and marts/<model>, partitioned by day."""
 
-import os
 import warnings
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
 from typing import Any
 
 import dagster as dg
@@ -15,7 +13,7 @@ from audio_dwh.dbt.checks import describe_test, failing_rows, judges_run_days
 from audio_dwh.dbt.failure import failure_message
 from audio_dwh.dbt.planning import BuildPlan, plan_build, topological_order
 from audio_dwh.dbt.project import dbt_project, prepare_manifest, prune_run_targets
-from audio_dwh.dbt.resource import DbtCli
+from audio_dwh.dbt.resource import DbtCli, dbt_environment
 from audio_dwh.partitions import range_backfill, run_days
 from audio_dwh.quality.day_checks import check_output, day_evaluations
 from audio_dwh.warehouse.reading import WarehouseReader, columns_of, fetch_rows, table_ref
@@ -70,28 +68,17 @@ class AudioDwhTranslator(DagsterDbtTranslator):
             )
 
 
-@contextmanager
-def _dbt_environment(warehouse: WarehouseResource, days: Mapping[str, str]) -> Iterator[None]:
+def _dbt_values(warehouse: WarehouseResource, days: Mapping[str, str]) -> dict[str, str]:
     """What profiles.yml and macros/load_window.sql read: the resource's warehouse file and the run's
     days. Passed in the environment, not as --vars: changed vars make dbt parse the whole project
     again every run; the models read the days only when they run, so a new day re-parses nothing
     (on BigQuery, the marts' partition list re-parses those six files)."""
-    values = {
+    return {
         **warehouse.dbt_profile,
         "AUDIO_DWH_WAREHOUSE": warehouse.database,
         "AUDIO_DWH_MIN_DATE": days["min_date"],
         "AUDIO_DWH_MAX_DATE": days["max_date"],
     }
-    previous = {name: os.environ.get(name) for name in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for name, value in previous.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
 
 
 def build_dbt_assets(
@@ -141,7 +128,7 @@ def _build_and_record(
         plan = plan_build(manifest, set(selected), reader, days)
     build = None
     if plan.build:
-        with _dbt_environment(warehouse, days):
+        with dbt_environment(_dbt_values(warehouse, days)):
             # dbt's unit tests check the models' code, not a day's data: the test suite runs them.
             args = ["--exclude-resource-type", "unit_test"]
             if plan.unchanged:

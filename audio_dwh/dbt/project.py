@@ -111,7 +111,7 @@ def kept_parse(database: str, project_target: Path = PROJECT_TARGET) -> Manifest
     from dbt.contracts.graph.manifest import Manifest
     from dbt.parser.manifest import extended_mashumuro_decoder
 
-    state = project_target / PARTIAL_PARSE
+    state = kept_state("duckdb", project_target)
     try:
         if state.stat().st_mtime < _newest_source_mtime(DBT_PROJECT_DIR):
             return None

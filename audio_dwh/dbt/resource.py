@@ -14,10 +14,11 @@ from __future__ import annotations
 import gc
 import json
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import dagster as dg
 from dagster_dbt import DbtCliResource
@@ -30,7 +31,11 @@ from dagster_dbt.asset_utils import (
 )
 from dagster_dbt.core.dbt_cli_event import DbtCoreCliEventMessage
 
-from audio_dwh.dbt.project import keep_partial_parse, kept_parse, kept_state, seed_partial_parse
+from audio_dwh.dbt.project import DBT_PROJECT_DIR, keep_partial_parse, kept_parse, kept_state, seed_partial_parse
+
+if TYPE_CHECKING:
+    from dbt.cli.main import dbtRunnerResult
+    from dbt.contracts.graph.manifest import Manifest
 
 
 @dataclass(frozen=True)
@@ -52,7 +57,6 @@ class DbtCli(DbtCliResource):
         `database` is the name the profile gives the warehouse: with it, dbt runs on the kept parse if
         that parse was made for it; without it (or with no such parse) dbt parses as it would on its
         own, and that parse is kept for the target's next run."""
-        from dbt.cli.main import dbtRunner
         from dbt_common.events.functions import msg_to_dict
 
         manifest, translator, project = get_manifest_and_translator_from_dbt_assets([context.assets_def])
@@ -73,27 +77,21 @@ class DbtCli(DbtCliResource):
             if event.info.name in ("LogModelResult", "LogTestResult", "LogSeedResult", "LogSnapshotResult"):
                 results.append(msg_to_dict(event))
 
-        command = [
-            "build", *args, "--target", target, *selection,
-            *(["--indirect-selection", indirect] if indirect else []),
-            "--project-dir", str(project_dir), "--profiles-dir", str(self.profiles_dir or project_dir),
-            "--target-path", str(target_path), "--log-path", str(target_path),
-            "--no-send-anonymous-usage-stats", "--no-version-check", "--no-use-colors",
-        ]  # fmt: skip
+        command = ["build", *args, "--target", target, *selection,
+                   *(["--indirect-selection", indirect] if indirect else []), "--no-version-check"]  # fmt: skip
         parsed = kept_parse(database) if database else None
+        kept = kept_state(target)
         if parsed is None:
-            seed_partial_parse(target_path, kept_state(target))
+            seed_partial_parse(target_path, kept)
         context.log.info(f"dbt {' '.join(command)} ({'on the kept parse' if parsed else 'parsing first'})")
-        try:
-            outcome = dbtRunner(manifest=parsed, callbacks=[keep_results]).invoke(command)
-        finally:
-            release_connections()
+        outcome = invoke_dbt(command, target_path, target_path, parsed, [keep_results], project_dir,
+                             Path(self.profiles_dir or project_dir))  # fmt: skip
         if outcome.exception is not None and not isinstance(outcome.exception, Exception):
             raise outcome.exception  # an interrupt (Ctrl-C, SIGTERM through Dagster): the run stops here
         if outcome.exception is not None:  # dbt stopped before its nodes' results: say why
             context.log.error(f"dbt: {outcome.exception}")
         if parsed is None:
-            keep_partial_parse(target_path, kept_state(target))
+            keep_partial_parse(target_path, kept)
         run_results_path = target_path / "run_results.json"
         run_results = json.loads(run_results_path.read_bytes()) if run_results_path.exists() else {}
         events = [
@@ -107,7 +105,45 @@ class DbtCli(DbtCliResource):
         return DbtBuild(events, target_path, run_results, outcome.success)
 
 
-def release_connections() -> None:
+def invoke_dbt(
+    args: Sequence[str],
+    target_path: Path,
+    log_path: Path,
+    parsed: Manifest | None = None,
+    callbacks: Sequence[Callable[[Any], None]] = (),
+    project_dir: Path = DBT_PROJECT_DIR,
+    profiles_dir: Path = DBT_PROJECT_DIR,
+) -> dbtRunnerResult:
+    """`dbt <args>` on the project in this process (dbt-core's dbtRunner), on `parsed` if given (else
+    dbt parses), sending no usage statistics; what dbt opened here is closed when it returns."""
+    from dbt.cli.main import dbtRunner
+
+    command = [*args, "--project-dir", str(project_dir), "--profiles-dir", str(profiles_dir),
+               "--target-path", str(target_path), "--log-path", str(log_path),
+               "--no-send-anonymous-usage-stats", "--no-use-colors"]  # fmt: skip
+    try:
+        return dbtRunner(manifest=parsed, callbacks=list(callbacks)).invoke(command)
+    finally:
+        _release_connections()
+
+
+@contextmanager
+def dbt_environment(values: Mapping[str, str]) -> Iterator[None]:
+    """The environment dbt's profile and macros read, set for the length of a dbt invocation in this
+    process and restored after it."""
+    previous = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, value in previous.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def _release_connections() -> None:
     """Close what dbt opened in this process: its DuckDB handle would otherwise hold the warehouse
     file (locking out the next run's loads) until the process ends."""
     from dbt.adapters.factory import reset_adapters
