@@ -10,6 +10,7 @@ from audio_dwh.alerts.sensor import alert_sensor
 from audio_dwh.dashboard.assets import dashboard_assets
 from audio_dwh.dbt.assets import build_dbt_assets
 from audio_dwh.events.assets import build_landing_asset
+from audio_dwh.orchestration import pool_wait
 from audio_dwh.orchestration.jobs import DAILY_JOB, build_daily_job
 from audio_dwh.orchestration.schedules import build_daily_schedule
 from audio_dwh.orchestration.sensors import build_landing_sensor
@@ -54,6 +55,7 @@ def build_layers(settings: Settings) -> Layers:
 
 
 def build_definitions(settings: Settings) -> dg.Definitions:
+    pool_wait.install()  # every process that runs these definitions' steps builds them first
     layers = build_layers(settings)
     freshness_checks, freshness_checks_sensor = build_freshness_checks(settings.freshness_deadline_hour)
     return dg.Definitions(
