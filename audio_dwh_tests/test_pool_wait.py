@@ -47,14 +47,17 @@ def test_a_step_waiting_for_its_pool_sleeps_between_checks_and_starts_once_the_s
         storage = instance.event_log_storage
         storage.initialize_concurrency_limit_to_default("duckdb")
         assert storage.claim_concurrency_slot("duckdb", "holder", "a_step").is_claimed
-        result = {}
-        waiter = threading.Thread(target=lambda: result.update(run=one_writer.execute_in_process(instance=instance)))
-        waiter.start()
-        time.sleep(HELD_SECONDS)
-        assert waiter.is_alive() and not [step for step in storage.get_concurrency_info("duckdb").claimed_slots
-                                          if step.run_id != "holder"]  # fmt: skip
-        storage.free_concurrency_slot_for_step("holder", "a_step")
-        waiter.join(timeout=60)
-    assert result["run"].success
+        claimed_while_held = []
+
+        def free_later() -> None:
+            time.sleep(HELD_SECONDS)
+            claimed_while_held.extend(s.run_id for s in storage.get_concurrency_info("duckdb").claimed_slots)
+            storage.free_concurrency_slot_for_step("holder", "a_step")
+
+        holder = threading.Thread(target=free_later)
+        holder.start()
+        result = one_writer.execute_in_process(instance=instance)  # the main thread, as a run's process
+        holder.join()
+    assert result.success and claimed_while_held == ["holder"]
     assert 1 <= len(rounds) <= 2 * HELD_SECONDS / CLAIM_RECHECK_SECONDS + 2, len(rounds)
     assert all(0 < interval <= CLAIM_RECHECK_SECONDS for interval in rounds), rounds
