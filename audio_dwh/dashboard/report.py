@@ -9,6 +9,7 @@ from __future__ import annotations
 import html
 import json
 import numbers
+import os
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cache
@@ -57,10 +58,33 @@ def fetch_day(reader: WarehouseReader, day: date) -> DayReport:
     )
 
 
+def kept_bundle_path() -> Path:
+    """Where the script bundle of the installed vl-convert and Vega-Lite is kept, in the user's cache
+    ($XDG_CACHE_HOME, else ~/.cache): bundling is a JavaScript bundler's run, about a second,
+    that every day's report paid again for the same text."""
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return cache / "audio_dwh" / f"vega-bundle-{vl_convert.__version__}-vega-lite-{vl_version_for_vl_convert()}.js"
+
+
 @cache
 def _vega_script() -> str:
-    """Vega, Vega-Lite and vega-embed as one script, for the Vega-Lite version Altair writes."""
-    return vl_convert.javascript_bundle(vl_version=vl_version_for_vl_convert())
+    """Vega, Vega-Lite and vega-embed as one script, for the Vega-Lite version Altair writes: the
+    kept bundle, or a new one, then kept (written whole or not at all; an unwritable cache only
+    costs the bundling again)."""
+    kept = kept_bundle_path()
+    try:
+        return kept.read_text(encoding="utf-8")
+    except OSError:
+        pass
+    script = vl_convert.javascript_bundle(vl_version=vl_version_for_vl_convert())
+    try:
+        kept.parent.mkdir(parents=True, exist_ok=True)
+        partial = kept.with_name(f".{kept.name}.{os.getpid()}")
+        partial.write_text(script, encoding="utf-8")
+        partial.replace(kept)
+    except OSError:
+        pass
+    return script
 
 
 CSS = """
