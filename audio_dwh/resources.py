@@ -21,7 +21,10 @@ def build_resources(settings: Settings) -> dict[str, dg.ConfigurableResource]:
     # GOOGLE_APPLICATION_CREDENTIALS); none is passed here, so none can be logged.
     return {
         "warehouse": WarehouseResource(
-            database=str(settings.warehouse), target=settings.target, dbt_profile=settings.dbt_profile_environment()
+            database=str(settings.warehouse),
+            target=settings.target,
+            dbt_profile=settings.dbt_profile_environment(),
+            connection_config={"memory_limit": settings.duckdb_memory_limit},
         ),
         "bigquery": LazyBigQueryResource(project=settings.bq_project, location=settings.bq_location),
         "gcs": LazyGCSResource(project=settings.bq_project),

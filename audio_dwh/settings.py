@@ -43,6 +43,9 @@ class Settings:
     bq_auth_method: str = "oauth"
     gcs_landing: str = ""
     bq_maximum_bytes_billed: int = 100_000_000_000
+    # DuckDB's memory for the raw load and dbt; beyond it DuckDB spills to a temporary folder beside
+    # the warehouse, so a bigger day takes longer, not more memory (docs/performance.md, "Scale").
+    duckdb_memory_limit: str = "1GB"
 
     @property
     def warehouse(self) -> Path:
@@ -114,7 +117,16 @@ def load_settings() -> Settings:
         bq_maximum_bytes_billed=_whole(
             "AUDIO_DWH_BQ_MAXIMUM_BYTES_BILLED", str(Settings.bq_maximum_bytes_billed), low=1
         ),
+        duckdb_memory_limit=_memory("AUDIO_DWH_DUCKDB_MEMORY_LIMIT", Settings.duckdb_memory_limit),
     )
+
+
+def _memory(variable: str, default: str) -> str:
+    """An amount of memory as DuckDB reads it (512MB, 1.5GB, 2GiB), or a ValueError naming the variable."""
+    text = os.environ.get(variable, default).strip()
+    if not re.fullmatch(r"[0-9]+(\.[0-9]+)?\s*([KMGT]i?B)", text, flags=re.IGNORECASE):
+        raise ValueError(f"{variable} must be an amount of memory such as 512MB or 2GB, got {text!r}")
+    return text
 
 
 def _alert_sinks() -> tuple[dict[str, Any], ...]:

@@ -96,7 +96,36 @@ def render(results: dict) -> str:
             value = "not measured in this run"
         target = judged(results, figure) if figure and figure in results else ""
         lines.append(f"| {label} | {value} | {target} |")
-    return "\n".join(lines) + "\n"
+    return "\n".join([*lines, *_scale_table(results.get("scale", {}))]) + "\n"
+
+
+SCALE_PER_EVENT_LIMIT = 1.2  # a day's cost per event, against the 1M day's
+SCALE_PEAK_LIMIT_MIB = 2048
+
+
+def _scale_table(scale: dict) -> list[str]:
+    """How cost grows with the day: a row per size, its cost per event against the 1M day's; the days
+    above 1M are judged (per event within 1.2x of the 1M day's, peak within 2 GiB)."""
+    if "1M" not in scale:
+        return []
+    base = scale["1M"]["seconds_per_million_events"]
+    lines = ["", "The scale series: one day of each size, raw then dbt through Dagster (the 1M day is day 1's best "
+             "attempt, the others one attempt each in a home of their own).", "",
+             "| day | events | raw | dbt | seconds per million events (over 1M's) | peak RSS raw / dbt | target |",
+             "|---|---|---|---|---|---|---|"]  # fmt: skip
+    for name, point in scale.items():
+        ratio = point["seconds_per_million_events"] / base
+        peak = max(point["raw_peak_rss_mib"], point["dbt_peak_rss_mib"])
+        met = ratio <= SCALE_PER_EVENT_LIMIT and peak <= SCALE_PEAK_LIMIT_MIB
+        # A smaller day pays its fixed cost over fewer events; the aim is that a bigger one costs no more.
+        bigger = point["events"] > scale["1M"]["events"]
+        verdict = "met" if met else "**missed**"
+        aim = f"per event <= {SCALE_PER_EVENT_LIMIT}x, peak <= {SCALE_PEAK_LIMIT_MIB:,} MiB"
+        target = f"{aim}: {verdict}" if bigger else ""
+        lines.append(f"| {name} | {point['events']:,} | {point['raw_seconds']} s | {point['dbt_seconds']} s | "
+                     f"{point['seconds_per_million_events']} ({ratio:.2f}x) | {point['raw_peak_rss_mib']:,} / "
+                     f"{point['dbt_peak_rss_mib']:,} MiB | {target} |")  # fmt: skip
+    return lines
 
 
 def write(results: dict) -> None:

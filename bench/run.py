@@ -16,7 +16,10 @@ Steps, each a child process timed from here, with its peak memory (RSS of its wh
   7. the code location's load (imports and Definitions, what every run, sensor tick and code server
      pays first) against importing dagster alone, each a fresh interpreter, best of --repeats;
   8. storing a run's events, a batch of planned ones and single ones, on the home's event log against
-     Dagster's own SQLite event log (bench/events.py), best of --repeats.
+     Dagster's own SQLite event log (bench/events.py), best of --repeats;
+  9. the scale series: one day of each --scale-millions size (default 0.1 and 10 million events) in a
+     home of its own, raw then dbt through Dagster, once each, beside day 1's best attempt as the
+     1-million point: seconds per million events and peak RSS per step, as the day grows.
 
 Each day's dashboard assets (the serving copy's publication, the day's report) are timed apart from
 the pipeline, which the floor's work matches (raw -> vault -> marts).
@@ -26,7 +29,7 @@ the warehouse as it was before the day, and so does day 30; each figure is its b
 only ever adds time), and the ratio of every day-1 attempt is kept beside it to show the spread.
 
 Writes bench/results/latest.json and its dated copy, and renders docs/performance.md's table.
-Usage: python -m bench.run [--users N] [--history-users N] [--repeats N]
+Usage: python -m bench.run [--users N] [--history-users N] [--repeats N] [--scale-millions 0.1,10]
 """
 
 from __future__ import annotations
@@ -142,12 +145,50 @@ def _dbt_parts(days: list[dict]) -> dict:
     }
 
 
+# The simulator's events per registered user on a weekday (day 1: 961,563 events of 670,000 users).
+EVENTS_PER_USER = 1.435
+
+
+def _scale_point(events: int, raw: Measured, dbt: Measured) -> dict:
+    seconds = _seconds(raw) + _seconds(dbt)
+    return {
+        "events": events,
+        "raw_seconds": round(_seconds(raw), 2),
+        "dbt_seconds": round(_seconds(dbt), 2),
+        "seconds_per_million_events": round(seconds / (events / 1e6), 2),
+        "raw_peak_rss_mib": round(raw.peak_rss_mib),
+        "dbt_peak_rss_mib": round(dbt.peak_rss_mib),
+    }
+
+
+def _scale_day(env: dict[str, str], work: Path, millions: float) -> dict:
+    """A day of about `millions` million events in a new home: the raw layer, then dbt, once."""
+    folder = work / f"scale-{millions:g}M"
+    shutil.rmtree(folder, ignore_errors=True)
+    landing, home = folder / "landing", folder / "home"
+    simulated = _step(env, "simulate", landing, DAY_1, DAY_1, round(millions * 1e6 / EVENTS_PER_USER))
+    point = _scale_point(
+        simulated.report["events"],
+        _step(env, "dagster", home, landing, DAY_1, DAY_1, "raw"),
+        _step(env, "dagster", home, landing, DAY_1, DAY_1, "dbt"),
+    )
+    shutil.rmtree(folder)
+    return point
+
+
+def _millions(text: str) -> list[float]:
+    return [float(part) for part in text.split(",") if part.strip()]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--users", type=int, default=670_000, help="users on days 1 and 30 (~1.5 events each)")
     parser.add_argument("--history-users", type=int, default=67_000, help="simulated users on days 2-29")
     parser.add_argument("--repeats", type=int, default=3, help="attempts of each timed day (the best counts)")
     parser.add_argument("--workdir", help="keep the landing files and warehouses here (default: a temp folder)")
+    parser.add_argument("--scale-millions", type=_millions, default=[0.1, 10.0],
+                        help="the scale series' other days, in million events (day 1 is the 1M point); "
+                        "'0.1' leaves out the 10M day, about 10 minutes of the run")  # fmt: skip
     args = parser.parse_args()
     if not 1 <= args.repeats <= (EMPTY_DAY - START_DATE).days:  # one empty day per attempt, plus the first
         parser.error(f"--repeats: 1 to {(EMPTY_DAY - START_DATE).days}")
@@ -212,6 +253,11 @@ def main() -> None:
         print("bench: storing a run's events, the home's event log against Dagster's", flush=True)
         event_store = events.measure(args.repeats)
 
+        print(f"bench: the scale series, days of {args.scale_millions} million events", flush=True)
+        best_day_1 = min(day1, key=_pipeline_seconds)
+        scale = {f"{m:g}M": _scale_day(env, work, m) for m in args.scale_millions}
+        scale["1M"] = _scale_point(simulated.report["events"], best_day_1["raw"], best_day_1["dbt"])
+
     events_1, events_30 = simulated.report["events"], simulated_30.report["events"]
     pipeline_1 = min(_pipeline_seconds(d) for d in day1)
     pipeline_30 = min(_pipeline_seconds(d) for d in day30)
@@ -260,6 +306,7 @@ def main() -> None:
         "floor_peak_rss_mib": round(max(d["floor"].peak_rss_mib for d in day1)),
         "checks_per_day": day1[0]["raw"].report["checks"] + day1[0]["dbt"].report["checks"],
         "checks_failed": sorted(day1_checks_failed),
+        "scale": dict(sorted(scale.items(), key=lambda item: item[1]["events"])),
     }
     report.write(results)
 

@@ -76,6 +76,7 @@ def _dbt_values(warehouse: WarehouseResource, days: Mapping[str, str]) -> dict[s
     return {
         **warehouse.dbt_profile,
         "AUDIO_DWH_WAREHOUSE": warehouse.database,
+        **({"AUDIO_DWH_DUCKDB_MEMORY_LIMIT": warehouse.memory_limit} if warehouse.memory_limit else {}),
         "AUDIO_DWH_MIN_DATE": days["min_date"],
         "AUDIO_DWH_MAX_DATE": days["max_date"],
     }

@@ -34,6 +34,11 @@ class WarehouseResource(DuckDBResource):
         file); None for BigQuery, whose parse dbt checks itself."""
         return PurePath(self.database).stem if self.target == "duckdb" else None
 
+    @property
+    def memory_limit(self) -> str | None:
+        """DuckDB's memory_limit for this warehouse (Settings.duckdb_memory_limit), dbt's too."""
+        return self.connection_config.get("memory_limit")
+
     @contextmanager
     def raw_connection(self) -> Iterator[duckdb.DuckDBPyConnection]:
         """Where a raw load validates: the warehouse file, or for BigQuery a scratch in-memory DuckDB."""
@@ -41,7 +46,7 @@ class WarehouseResource(DuckDBResource):
             with self.get_connection() as con:
                 yield con
         else:
-            con = duckdb.connect(":memory:")
+            con = duckdb.connect(":memory:", config=self.connection_config)
             try:
                 yield con
             finally:
