@@ -17,7 +17,8 @@ Steps, each a child process timed from here, with its peak memory (RSS of its wh
      pays first) against importing dagster alone, each a fresh interpreter, best of --repeats;
   8. storing a run's events, a batch of planned ones and single ones, on the home's event log against
      Dagster's own SQLite event log (bench/events.py), best of --repeats;
-  9. the scale series: one day of each --scale-millions size (default 0.1 and 10 million events) in a
+  9. what day 1 would store and read on BigQuery, in its logical bytes (bench/bigquery_bytes.py);
+ 10. the scale series: one day of each --scale-millions size (default 0.1 and 10 million events) in a
      home of its own, raw then dbt through Dagster, once each, beside day 1's best attempt as the
      1-million point: seconds per million events and peak RSS per step, as the day grows.
 
@@ -48,7 +49,7 @@ import psutil
 
 from audio_dwh.events.contract import TOPICS
 from audio_dwh.events.landing import day_folder
-from bench import dashboard, events, report
+from bench import bigquery_bytes, dashboard, events, report
 from bench.measure import Measured, run
 
 RESULTS = Path(__file__).parent / "results"
@@ -133,12 +134,18 @@ RECOMPUTED_MARTS = ("marts/mart_daily_kpis", "marts/mart_active_users", "marts/m
 
 
 def _dbt_parts(days: list[dict]) -> dict:
-    """Of the best attempt's dbt step: dbt's own seconds in the business vault (models and their
-    tests) and in the marts that read other days than their own, and the business vault's share."""
+    """Of the best attempt's dbt step: dbt's own seconds per layer (models and their tests), what the
+    step spent outside dbt's nodes (dbt's start, Dagster's events, row counts), the business vault's
+    seconds and share, and the marts that read other days than their own."""
     best = min(days, key=lambda day: _seconds(day["dbt"]))
     nodes = best["dbt"].report["node_seconds"]
     business_vault = sum(s for name, s in nodes.items() if name.startswith("business_vault/"))
+    by_layer: dict[str, float] = {}
+    for name, seconds in nodes.items():  # an asset's model and its tests, under the asset's layer
+        by_layer[name.split("/")[0]] = by_layer.get(name.split("/")[0], 0.0) + seconds
     return {
+        "dbt_node_seconds_by_layer": {layer: round(s, 2) for layer, s in sorted(by_layer.items())},
+        "dbt_outside_nodes_seconds": round(_seconds(best["dbt"]) - sum(nodes.values()), 2),
         "business_vault_seconds": round(business_vault, 2),
         "business_vault_share_of_dbt": round(business_vault / _seconds(best["dbt"]), 3),
         "recomputed_marts_seconds": round(sum(nodes.get(name, 0.0) for name in RECOMPUTED_MARTS), 2),
@@ -235,6 +242,7 @@ def main() -> None:
 
         print(f"bench: day 1 through Dagster, plain dbt, the floor; {args.repeats} attempts", flush=True)
         day1 = _attempts(args.repeats, home, work, day_1)
+        bigquery_day_1 = bigquery_bytes.measure(home / "warehouse.duckdb")  # the home holds day 1 alone
 
         print(f"bench: days {history[0]}..{history[1]} as one range run, then day 30", flush=True)
         _step(env, "dagster", home, landing, history[0], history[1], "raw")
@@ -306,6 +314,7 @@ def main() -> None:
         "floor_peak_rss_mib": round(max(d["floor"].peak_rss_mib for d in day1)),
         "checks_per_day": day1[0]["raw"].report["checks"] + day1[0]["dbt"].report["checks"],
         "checks_failed": sorted(day1_checks_failed),
+        "bigquery_day_1": bigquery_day_1,
         "scale": dict(sorted(scale.items(), key=lambda item: item[1]["events"])),
     }
     report.write(results)
