@@ -173,6 +173,7 @@ def _scale_day(env: dict[str, str], work: Path, millions: float) -> dict:
     folder = work / f"scale-{millions:g}M"
     shutil.rmtree(folder, ignore_errors=True)
     landing, home = folder / "landing", folder / "home"
+    home.mkdir(parents=True)
     simulated = _step(env, "simulate", landing, DAY_1, DAY_1, round(millions * 1e6 / EVENTS_PER_USER))
     point = _scale_point(
         simulated.report["events"],
