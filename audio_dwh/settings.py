@@ -44,7 +44,7 @@ class Settings:
     gcs_landing: str = ""
     bq_maximum_bytes_billed: int = 100_000_000_000
     # DuckDB's memory for the raw load and dbt; beyond it DuckDB spills to a temporary folder beside
-    # the warehouse, so a bigger day takes longer, not more memory (docs/performance.md, "Scale").
+    # the warehouse, so a bigger day takes longer, not more memory (docs/performance.md, "A bigger day").
     duckdb_memory_limit: str = "1GB"
 
     @property
