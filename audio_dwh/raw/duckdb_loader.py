@@ -41,6 +41,9 @@ from audio_dwh.events.raw_schema import (
 from audio_dwh.warehouse.sql import quote, sql_string
 
 MAX_LINE_BYTES = 16 * 1024 * 1024
+# By default DuckDB's reader asked for one buffer as big as a million-event day's file (186 MiB), which
+# a big day's memory bound cannot give; it takes no less than two of the longest lines.
+READ_BUFFER_BYTES = 2 * MAX_LINE_BYTES
 REJECT_TEXT_BYTES = 10_000  # how much of a rejected line DuckDB's rejects table keeps
 # Decompressors Python has (gzip's by DuckDB's name for it), to count the lines a lost file held.
 DECOMPRESSORS = {
@@ -171,6 +174,7 @@ def _validation_sql(topic: Topic, day: date) -> str:
     # the vault's hash key form (vault/README.md): each part as trimmed upper-case text, joined by ||
     parts = " || '||' || ".join(f"upper(trim(CAST({quote(k)} AS VARCHAR)))" for k in topic.identity)
     columns = ", ".join(quote(f.name) for f in topic.fields)
+    known = "[" + ", ".join(sql_string(n) for n in topic.field_names) + "]"
     return f"""
         WITH parsed AS (
             SELECT source_file, line_number, line, problem, lost_lines,
@@ -200,7 +204,12 @@ def _validation_sql(topic: Topic, day: date) -> str:
                    END AS reason
             FROM typed
         )
-        SELECT *, CASE WHEN reason IS NULL THEN upper(md5({parts})) END AS event_id
+        -- A line's text is kept only where it is read again: a rejected line (raw.rejected_events
+        -- keeps it) and a loaded one with fields the contract does not name (reported). A day's
+        -- text is most of its bytes, and a copy of it is what made a big day spill.
+        SELECT * EXCLUDE (line), CASE WHEN reason IS NULL THEN upper(md5({parts})) END AS event_id,
+               CASE WHEN reason IS NOT NULL THEN line WHEN NOT list_has_all({known}, json_keys(line)) THEN line
+               END AS line
         FROM judged
     """
 
@@ -213,19 +222,26 @@ def source_name(path: Path, landing: Path) -> str:
         return path.absolute().as_posix()
 
 
-def _read_lines(con: duckdb.DuckDBPyConnection, files: DayFiles, landing: Path) -> None:
-    """Fill _numbered(source_file, line_number, line, problem, lost_lines) with every line of the day's
-    event files, and one row (no line number) for each file that cannot be read at all, standing for
-    the lines it holds."""
+# What the day's lines are read into: a table per file DuckDB read whole (its lines numbered by
+# position, never copied), and one for the rest (files with rejected lines, read by Python, not read).
+FILE_LINES = "_file_lines_{}"
+OTHER_LINES = "_other_lines"
+
+
+def _read_lines(con: duckdb.DuckDBPyConnection, files: DayFiles, landing: Path) -> list[str]:
+    """Make the view _numbered(source_file, line_number, line, problem, lost_lines): every line of the
+    day's event files, and one row (no line number) for each file that cannot be read at all, standing
+    for the lines it holds. Returns the tables behind it, for _drop_lines."""
     con.execute(
-        "CREATE OR REPLACE TEMP TABLE _numbered "
+        f"CREATE OR REPLACE TEMP TABLE {OTHER_LINES} "
         "(source_file VARCHAR, line_number BIGINT, line VARCHAR, problem VARCHAR, lost_lines BIGINT)"
     )
-    unreadable = list(files.unreadable)
-    for path in files.events:
-        name = source_name(path, landing)
+    unreadable, whole = list(files.unreadable), {}
+    for index, path in enumerate(files.events):
+        name, table = source_name(path, landing), FILE_LINES.format(index)
         try:
-            _read_with_duckdb(con, path, name)
+            if _read_with_duckdb(con, path, name, table):
+                whole[name] = table
         except (duckdb.InvalidInputException, LineCutByReaderError):
             # DuckDB's line reader stops at a carriage return inside an LF file (mixed line
             # endings, binary data), and cuts a long rejected line: such a file is read line by line
@@ -235,12 +251,25 @@ def _read_lines(con: duckdb.DuckDBPyConnection, files: DayFiles, landing: Path) 
                 unreadable.append((path, problem))
         except duckdb.IOException as error:  # not the compression its name says, or cut short
             unreadable.append((path, f"unreadable file: {str(error).splitlines()[0]}"))
+    parts = [
+        f"SELECT {sql_string(name)} AS source_file, rowid + 1 AS line_number, line, NULL::VARCHAR AS problem, "
+        f"1::BIGINT AS lost_lines FROM {table}"
+        for name, table in whole.items()
+    ]
+    con.execute(f"CREATE OR REPLACE TEMP VIEW _numbered AS {' UNION ALL '.join([*parts, f'FROM {OTHER_LINES}'])}")
     if unreadable:
         counted = [(path, reason, lines_held(path)) for path, reason in unreadable]
         con.executemany(
-            "INSERT INTO _numbered VALUES (?, NULL, NULL, ?, ?)",
+            f"INSERT INTO {OTHER_LINES} VALUES (?, NULL, NULL, ?, ?)",
             [(source_name(p, landing), r, n or _lines_by_size(con, p, files, unreadable)) for p, r, n in counted],
         )
+    return [*whole.values(), OTHER_LINES]
+
+
+def _drop_lines(con: duckdb.DuckDBPyConnection, tables: list[str]) -> None:
+    con.execute("DROP VIEW _numbered")
+    for table in tables:
+        con.execute(f"DROP TABLE {table}")
 
 
 def lines_held(path: Path) -> int | None:
@@ -276,16 +305,18 @@ def _lines_by_size(
     return max(1, round(path.stat().st_size * read_lines / read_bytes))
 
 
-def _read_with_duckdb(con: duckdb.DuckDBPyConnection, path: Path, name: str) -> None:
-    """A file's lines, read by DuckDB as one-column CSV (no delimiter or quoting): lines that are not
-    UTF-8 or too long land in its rejects table with their line numbers."""
+def _read_with_duckdb(con: duckdb.DuckDBPyConnection, path: Path, name: str, table: str) -> bool:
+    """A file's lines, read by DuckDB as one-column CSV (no delimiter or quoting) into `table`: True
+    when every line was read, so that a line's number is its row's position there. Otherwise the lines
+    go to OTHER_LINES numbered, with the lines that are not UTF-8 or too long from DuckDB's rejects."""
     # DuckDB keeps a rejects table until it is dropped: clear the previous scan's.
     con.execute("DROP TABLE IF EXISTS _reject_errors; DROP TABLE IF EXISTS _reject_scans")
     con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE _lines AS
+        f"""CREATE OR REPLACE TEMP TABLE {table} AS
             SELECT line FROM read_csv({sql_string(str(path.absolute()))}, columns = {{'line': 'VARCHAR'}},
                 delim = '\\0', quote = '', escape = '', header = false, auto_detect = false,
-                compression = {sql_string(compression(path.name) or "none")}, max_line_size = {MAX_LINE_BYTES},
+                compression = {sql_string(compression(path.name) or "none")},
+                max_line_size = {MAX_LINE_BYTES}, buffer_size = {READ_BUFFER_BYTES},
                 store_rejects = true, rejects_table = '_reject_errors', rejects_scan = '_reject_scans')"""
     )
     # Good lines are numbered in file order (read_csv keeps it). A good line's real number is its rank
@@ -302,13 +333,16 @@ def _read_with_duckdb(con: duckdb.DuckDBPyConnection, path: Path, name: str) -> 
         f"AND strlen(line_text) >= {REJECT_TEXT_BYTES - 3}) > 0 FROM _rejects"
     ).fetchall()[0]
     if cut:
+        con.execute(f"DROP TABLE {table}")
         raise LineCutByReaderError(f"{name}: a line holding backslash and 0 is longer than DuckDB's rejects keep")
-    rejects_before = "(SELECT count(*) FROM _rejects r WHERE r.line - r.ordinal < g.rank)" if has_rejects else "0"
+    if not has_rejects:
+        return True
+    rejects_before = "(SELECT count(*) FROM _rejects r WHERE r.line - r.ordinal < g.rank)"
     con.execute(
-        f"""INSERT INTO _numbered
+        f"""INSERT INTO {OTHER_LINES}
             SELECT {sql_string(name)}, g.rank + {rejects_before}, g.line, NULL, 1
-            FROM (SELECT line, rowid + 1 AS rank FROM _lines) g;
-            INSERT INTO _numbered
+            FROM (SELECT line, rowid + 1 AS rank FROM {table}) g;
+            INSERT INTO {OTHER_LINES}
             SELECT {sql_string(name)}, line, ltrim(line_text, chr(13) || chr(10)),
                    CASE error_type WHEN 'INVALID ENCODING' THEN 'invalid UTF-8'
                                    WHEN 'LINE SIZE OVER MAXIMUM' THEN 'line longer than {MAX_LINE_BYTES} bytes'
@@ -317,8 +351,9 @@ def _read_with_duckdb(con: duckdb.DuckDBPyConnection, path: Path, name: str) -> 
                                    WHEN 'TOO MANY COLUMNS' THEN NULL
                                    ELSE 'unreadable line: ' || lower(error_type) END, 1
             FROM _rejects;
-            DROP TABLE _lines"""
+            DROP TABLE {table}"""
     )
+    return False
 
 
 class LineCutByReaderError(Exception):
@@ -356,7 +391,7 @@ def _read_with_python(con: duckdb.DuckDBPyConnection, path: Path, name: str) -> 
     frame = pd.DataFrame(numbered, columns=["source_file", "line_number", "line", "problem", "lost_lines"])
     con.register("_python_lines", frame)
     try:
-        con.execute("INSERT INTO _numbered SELECT * FROM _python_lines")
+        con.execute(f"INSERT INTO {OTHER_LINES} SELECT * FROM _python_lines")
     finally:
         con.unregister("_python_lines")
     return None
@@ -372,7 +407,7 @@ def _judge_repeated_events(con: duckdb.DuckDBPyConnection, topic: Topic) -> None
     first = "repeated.lines[1]"
     is_first = f"(_checked.source_file, _checked.line_number) = ({first}.file, {first}.line)"
     other = f"CASE WHEN {is_first} THEN repeated.lines[2] ELSE {first} END"
-    con.execute(
+    judged = con.execute(
         f"""UPDATE _checked SET reason = CASE
                 WHEN repeated.payloads > 1 THEN
                     'conflicting event: same {identity} as another line, with other values{SEE}'
@@ -382,10 +417,21 @@ def _judge_repeated_events(con: duckdb.DuckDBPyConnection, topic: Topic) -> None
             END
             FROM (SELECT event_id, count(DISTINCT ({payload})) AS payloads,
                          list({{'file': source_file, 'line': line_number}} ORDER BY source_file, line_number) AS lines
-                  FROM _checked WHERE event_id IS NOT NULL GROUP BY event_id HAVING count(*) > 1) AS repeated
+                  FROM _checked
+                  -- the ids seen more than once first, by a plain count that spills to disk: the
+                  -- lists and distinct payloads are then built for those few ids only
+                  SEMI JOIN (SELECT event_id FROM _checked WHERE event_id IS NOT NULL
+                             GROUP BY event_id HAVING count(*) > 1) AS ids USING (event_id)
+                  GROUP BY event_id) AS repeated
             WHERE _checked.event_id = repeated.event_id
               AND (repeated.payloads > 1 OR NOT {is_first})"""
-    )
+    ).fetchall()[0][0]
+    if judged:  # their text, which the validation kept for rejected lines only: a scan of the day's lines
+        con.execute(
+            """UPDATE _checked SET line = lines.line FROM _numbered AS lines
+               WHERE _checked.line IS NULL AND _checked.reason IS NOT NULL
+                 AND (lines.source_file, lines.line_number) = (_checked.source_file, _checked.line_number)"""
+        )
 
 
 def load_day(
@@ -398,11 +444,10 @@ def load_day(
 ) -> LoadResult:
     """Validate the day's files and replace the day in raw.<topic> atomically."""
     ensure_raw_tables(con, [topic])
-    _read_lines(con, files, landing)
+    read = _read_lines(con, files, landing)
     con.execute(f"CREATE OR REPLACE TEMP TABLE _checked AS {_validation_sql(topic, day)}")
-    # Each step holds the day's lines: free the earlier copy (a million-event day's peak memory).
-    con.execute("DROP TABLE _numbered")
     _judge_repeated_events(con, topic)
+    _drop_lines(con, read)
     lines, rejected, lost_lines = con.execute(
         "SELECT count(*), count(reason), coalesce(sum(lost_lines) FILTER (reason IS NOT NULL), 0) FROM _checked"
     ).fetchall()[0]
@@ -443,7 +488,8 @@ def load_day(
     result.unknown_fields = [
         r[0]
         for r in con.execute(
-            f"""SELECT DISTINCT k FROM (SELECT unnest(json_keys(line)) AS k FROM _checked WHERE reason IS NULL)
+            f"""SELECT DISTINCT k FROM (SELECT unnest(json_keys(line)) AS k FROM _checked
+                                       WHERE reason IS NULL AND line IS NOT NULL)
                 WHERE NOT list_contains({known}, k) ORDER BY k"""
         ).fetchall()
     ]
