@@ -254,8 +254,9 @@ def test_lines_of_one_identity_load_once_when_they_agree_and_not_at_all_when_the
     for first, second in (("a.json", "b.json"), ("b.json", "a.json")):
         landing = tmp_path / first / "landing"
         folder = day_folder(landing, LISTENS.name, DAY)
-        _write(folder / first, [sent_twice, line(sessionId=2), line(sessionId=3)])
-        _write(folder / second, [corrected, sent_twice])
+        sent = {first: [sent_twice, line(sessionId=2), line(sessionId=3)], second: [corrected, sent_twice]}
+        for file, lines in sent.items():
+            _write(folder / file, lines)
         result = _load(warehouse, landing, 1.0)
         rows = warehouse.execute(
             'SELECT "sessionId", song FROM raw.listen_events WHERE partition_date = ? ORDER BY 1', [DAY]
@@ -275,6 +276,11 @@ def test_lines_of_one_identity_load_once_when_they_agree_and_not_at_all_when_the
             (name + "b.json", b_conflict, f"{conflict}{name}a.json line {a_conflict}"),
             (name + "b.json", b_twice, f"{duplicate}{name}a.json line {a_twice}"),
         ])  # fmt: skip
+        # each rejected line is kept as it was sent (the loader keeps only rejected lines' text)
+        kept = warehouse.execute("SELECT source_file, line_number, raw_line FROM raw.rejected_events").fetchall()
+        assert {(f, n, text.encode()) for f, n, text in kept} == {
+            (f, n, sent[f.removeprefix(name)][n - 1]) for f, n, _ in rejected
+        }
         assert [reason for reason, _ in result.top_reasons] == [
             "conflicting event: same sessionId, itemInSession and ts as another line, with other values",
             "duplicate event: same sessionId, itemInSession and ts and values as an earlier line",
