@@ -68,7 +68,8 @@ def measure(warehouse: Path, manifest_path: Path = MANIFEST) -> dict:
         con.close()
     by_layer: dict[str, int] = {}
     for name, size in sizes.items():
-        by_layer[name.split(".")[0]] = by_layer.get(name.split(".")[0], 0) + size
+        layer = name.split(".")[0]
+        by_layer[layer] = by_layer.get(layer, 0) + size
     return {
         "stored_bytes": sum(sizes.values()),
         "stored_bytes_by_layer": by_layer,

@@ -42,7 +42,8 @@ from audio_dwh.warehouse.sql import quote, sql_string
 
 MAX_LINE_BYTES = 16 * 1024 * 1024
 # By default DuckDB's reader asked for one buffer as big as a million-event day's file (186 MiB), which
-# a big day's memory bound cannot give; it takes no less than two of the longest lines.
+# a big day's memory bound cannot give. It needs at least the longest line; two of them (32 MiB) fit a
+# 10-million-event day in 1 GB.
 READ_BUFFER_BYTES = 2 * MAX_LINE_BYTES
 REJECT_TEXT_BYTES = 10_000  # how much of a rejected line DuckDB's rejects table keeps
 # Decompressors Python has (gzip's by DuckDB's name for it), to count the lines a lost file held.
@@ -150,6 +151,11 @@ def _field_reasons(f: Field, text: str, json_type: str) -> list[str]:
     return reasons
 
 
+def _known_fields(topic: Topic) -> str:
+    """The topic's field names as an SQL list literal."""
+    return "[" + ", ".join(sql_string(n) for n in topic.field_names) + "]"
+
+
 def _validation_sql(topic: Topic, day: date) -> str:
     """One SELECT over _numbered lines: typed columns plus the first reason a line is bad.
 
@@ -174,7 +180,7 @@ def _validation_sql(topic: Topic, day: date) -> str:
     # the vault's hash key form (vault/README.md): each part as trimmed upper-case text, joined by ||
     parts = " || '||' || ".join(f"upper(trim(CAST({quote(k)} AS VARCHAR)))" for k in topic.identity)
     columns = ", ".join(quote(f.name) for f in topic.fields)
-    known = "[" + ", ".join(sql_string(n) for n in topic.field_names) + "]"
+    known = _known_fields(topic)
     return f"""
         WITH parsed AS (
             SELECT source_file, line_number, line, problem, lost_lines,
@@ -484,7 +490,7 @@ def load_day(
             f"again, or set AUDIO_DWH_REJECT_THRESHOLD above {result.rejected_share:.1%} to load the good lines "
             "and keep the others in raw.rejected_events."
         )
-    known = "[" + ", ".join(sql_string(n) for n in topic.field_names) + "]"
+    known = _known_fields(topic)
     result.unknown_fields = [
         r[0]
         for r in con.execute(
