@@ -9,6 +9,7 @@ import functools
 import logging
 import os
 import shutil
+import signal
 import sys
 import time
 import uuid
@@ -16,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+from audio_dwh.counts import COUNTS, FILES_LANDED, FILES_WRITTEN, ROWS_OF_RUN_DAYS, TABLE_ROWS
 from audio_dwh.dates import parse_day
 from audio_dwh.settings import Settings, load_settings
 
@@ -117,7 +119,11 @@ def cmd_import_classic(args: argparse.Namespace) -> int:
 
 @dataclass
 class TableSummary:
-    rows: int = 0
+    """One asset's counts over the command's runs; None where the asset has no such count."""
+
+    rows_of_days: int | None = None  # summed over the runs: each counts its own days
+    table_rows: int | None = None  # as the last run left the table
+    files: int | None = None  # landed or written, summed over the runs
     checks_passed: int = 0
     checks_failed: int = 0
     failures: list[str] = field(default_factory=list)
@@ -145,8 +151,15 @@ class RunSummary:
             if name in seen:
                 continue
             seen.add(name)
-            rows = mat.metadata.get("dagster/row_count") or mat.metadata.get("rows_in_range")
-            self.tables.setdefault(name, TableSummary()).rows += rows.value if rows else 0
+            entry = self.tables.setdefault(name, TableSummary())
+            figures = {key: mat.metadata[key].value for key in COUNTS if key in mat.metadata}
+            if ROWS_OF_RUN_DAYS in figures:
+                entry.rows_of_days = (entry.rows_of_days or 0) + figures[ROWS_OF_RUN_DAYS]
+            if TABLE_ROWS in figures:
+                entry.table_rows = figures[TABLE_ROWS]
+            files = figures.get(FILES_LANDED, figures.get(FILES_WRITTEN))
+            if files is not None:
+                entry.files = (entry.files or 0) + files
             self.step_tables.setdefault(event.step_key, set()).add(name)
             layers[mat.asset_key.path[0]] = layers.get(mat.asset_key.path[0], 0) + 1
         for evaluation in result.get_asset_check_evaluations():
@@ -166,16 +179,31 @@ class RunSummary:
         return [f for t in self.tables.values() for f in t.failures if "(ERROR)" in f]
 
     def print(self) -> None:
-        width = max([len("table"), *map(len, self.tables)])
-        print(f"\n{'table':<{width}}  {'rows':>10}  {'checks ok':>9}  {'failed':>6}")
+        width = max([len("asset"), *map(len, self.tables)])
+        print(
+            "\nrows of the days: rows dated one of these runs' days (load_date, or the mart's day column); "
+            "rows in table: all\nthe table holds now; files: landed (landing) or written (report, serving "
+            "copy); checks: results, one per check and day"
+        )
+        header = f"{'asset':<{width}}  {'rows of the days':>16}  {'rows in table':>13}  {'files':>5}"
+        print(f"{header}  {'checks ok':>9}  {'failed':>6}")
         for name in sorted(self.tables):
             t = self.tables[name]
-            print(f"{name:<{width}}  {t.rows:>10,}  {t.checks_passed:>9}  {t.checks_failed:>6}")
+            counts = [_count(t.rows_of_days, 16), _count(t.table_rows, 13), _count(t.files, 5)]
+            print(f"{name:<{width}}  {'  '.join(counts)}  {t.checks_passed:>9}  {t.checks_failed:>6}")
             for failure in t.failures:
                 print(f"{'':<{width}}  check failed: {failure}")
         print(f"\n{'step':<{width}}  {'tables':>10}  {'seconds':>9}")
         for step, seconds in sorted(self.step_seconds.items(), key=lambda item: -item[1]):
             print(f"{step:<{width}}  {len(self.step_tables.get(step, ())):>10}  {seconds:>9.2f}")
+
+
+def _plural(n: int, noun: str) -> str:
+    return f"{n:,} {noun}{'' if n == 1 else 's'}"
+
+
+def _count(value: int | None, width: int) -> str:
+    return f"{value:>{width},}" if value is not None else f"{'-':>{width}}"
 
 
 def _print_warnings_and_failures(instance, result) -> None:
@@ -257,7 +285,7 @@ def cmd_run(args: argparse.Namespace) -> int:
                 print(f"audio-dwh: {stop}", file=errors, flush=True)
                 os._exit(stop.exit_code)  # the run's thread may be inside DuckDB: exit as a crash would, safely
         layers = summary.add(label, result)
-        progress = ", ".join(f"{layer} {n} assets" for layer, n in layers.items()) or "nothing materialized"
+        progress = ", ".join(f"{layer} {_plural(n, 'asset')}" for layer, n in layers.items()) or "nothing materialized"
         status = "ok" if result.success else "FAILED"
         print(f"  {label}: {status} in {time.perf_counter() - started:.1f} s ({progress}), run {result.run_id}")
         if not args.verbose:
@@ -265,11 +293,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     summary.print()
     if summary.failed_runs or summary.failed_blocking_checks:
         print(
-            f"FAILED: {len(summary.failed_runs)} run(s) failed, "
-            f"{len(summary.failed_blocking_checks)} blocking check(s) failed"
+            f"FAILED: {_plural(len(summary.failed_runs), 'run')} failed, "
+            f"{_plural(len(summary.failed_blocking_checks), 'blocking check')} failed"
         )
         return 1
-    print(f"All {len(days)} day(s) succeeded. See them in the UI: make dev")
+    print(f"All {_plural(len(days), 'day')} succeeded. See them in the UI: make dev")
     return 0
 
 
@@ -284,6 +312,11 @@ def cmd_dev(args: argparse.Namespace) -> int:
     # The alert sensor runs in the daemon that `dagster dev` starts: its links point at this UI.
     os.environ.setdefault("AUDIO_DWH_UI_URL", f"http://127.0.0.1:{args.port}")
     print(f"DAGSTER_HOME={os.environ['DAGSTER_HOME']} {' '.join(command)}", flush=True)
+    # A command started in the background by a shell without job control inherits SIGINT ignored, and
+    # an ignored signal stays ignored across exec: `dagster dev` would then ignore Ctrl-C, and SIGTERM too
+    # (it handles SIGTERM as SIGINT). It gets both as they are by default.
+    for stop in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(stop, signal.SIG_DFL)
     os.execv(command[0], command)
     return 0  # not reached
 

@@ -6,6 +6,7 @@ from typing import Any
 
 import dagster as dg
 
+from audio_dwh.counts import FILES_LANDED, FILES_WRITTEN, ROWS_OF_RUN_DAYS
 from audio_dwh.dates import parse_day
 
 
@@ -33,13 +34,17 @@ def run_days(context: dg.AssetExecutionContext) -> list[date]:
     return [parse_day(key, "partition key") for key in context.partition_keys]
 
 
+# Summed over a range run's days (each day's figure is in its by_day table).
+_ADDITIVE = (ROWS_OF_RUN_DAYS, FILES_LANDED, FILES_WRITTEN)
+
+
 def range_metadata(per_day: dict[date, dict[str, Any]]) -> dict[str, Any]:
     """A run's materialization metadata from each day's.
 
     Dagster records one materialization per partition of a range run, all carrying the same
     metadata; so a one-day run reports its day as it is, and a range run reports what all its days
-    share plus a table with one row per day of their figures (never a range total posing as a
-    day's row count).
+    share, a table with one row per day of their figures, and the range's totals of the counts that
+    add up (never a range total posing as a day's).
     """
     if len(per_day) == 1:
         return next(iter(per_day.values()))
@@ -48,7 +53,7 @@ def range_metadata(per_day: dict[date, dict[str, Any]]) -> dict[str, Any]:
     shared = {
         name: value
         for name, value in first.items()
-        if name != "dagster/row_count" and all(per_day[day].get(name) == value for day in days)
+        if name not in _ADDITIVE and all(per_day[day].get(name) == value for day in days)
     }
     columns = [
         name
@@ -60,8 +65,9 @@ def range_metadata(per_day: dict[date, dict[str, Any]]) -> dict[str, Any]:
     lines += [
         "| " + " | ".join([day.isoformat(), *(str(per_day[day].get(c, "")) for c in columns)]) + " |" for day in days
     ]
-    if any("dagster/row_count" in figures for figures in per_day.values()):
-        shared["rows_in_range"] = sum(figures.get("dagster/row_count", 0) for figures in per_day.values())
+    for name in _ADDITIVE:
+        if any(name in figures for figures in per_day.values()):
+            shared[name] = sum(figures.get(name, 0) for figures in per_day.values())
     return {
         **shared,
         "range": f"{days[0].isoformat()} .. {days[-1].isoformat()} ({len(days)} days in one run)",

@@ -25,6 +25,7 @@ from audio_dwh_tests.conftest import DEFS, free_port
 from audio_dwh_tests.test_cli import ROOT
 
 ARTIFACTS = Path(__file__).parent / "artifacts"
+STOP_SECONDS = 5  # issue 33: `make dev` stops within 5 s, its daemon and code servers too
 BROWSER_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]
 
 BACKFILL = """mutation($params: LaunchBackfillParams!) {
@@ -56,13 +57,42 @@ def graphql(port: int, query: str, variables: dict | None = None) -> dict:
         return json.loads(response.read())
 
 
-def stop_dev(server: subprocess.Popen) -> None:
-    """Stop a server started in its own session: SIGTERM to its group, SIGKILL if it lingers."""
-    os.killpg(server.pid, signal.SIGTERM)
-    try:
-        server.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        os.killpg(server.pid, signal.SIGKILL)
+def stop_dev(server: subprocess.Popen, ctrl_c: bool = False) -> float:
+    """Stop `make dev` as a person does, `kill PID` (SIGTERM to the command) or Ctrl-C (SIGINT to its
+    whole process group, as a terminal sends it); returns the seconds until every process of the group
+    (webserver, daemon, code servers) has exited. Fails if any is left after STOP_SECONDS (then killed)."""
+    started = time.monotonic()
+    if ctrl_c:
+        os.killpg(server.pid, signal.SIGINT)
+    else:
+        server.terminate()
+    while time.monotonic() - started < STOP_SECONDS:
+        server.poll()  # reaps the command itself; its children are reparented and reaped elsewhere
+        if not live_in_group(server.pid):
+            return time.monotonic() - started
+        time.sleep(0.1)
+    left = live_in_group(server.pid)
+    commands = [Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ")[:100].decode() for pid in left]
+    os.killpg(server.pid, signal.SIGKILL)
+    server.wait()
+    raise AssertionError(
+        f"`make dev` still running {STOP_SECONDS} s after {'Ctrl-C' if ctrl_c else 'SIGTERM'}: {commands}"
+    )
+
+
+def live_in_group(group: int) -> list[int]:
+    """The processes of a process group still alive. A process counts as gone once every one of its
+    threads has: its main thread turns zombie first, while DuckDB's threads may still hold the open
+    warehouse file and its lock."""
+    alive = set()
+    for stat in Path("/proc").glob("[0-9]*/task/[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rpartition(")")[2].split()
+        except OSError:  # the thread ended while we looked
+            continue
+        if int(fields[2]) == group and fields[0] not in ("Z", "X"):  # fields: state, parent, process group
+            alive.add(int(stat.parent.parent.parent.name))
+    return sorted(alive)
 
 
 def dev_env(home: Path, **extra: str) -> dict[str, str]:
@@ -77,8 +107,10 @@ def start_dev(home: Path, port: int, env: dict[str, str]) -> subprocess.Popen:
     """`audio-dwh dev` on the port, in a session of its own, logging to home/dev.log; returned once its
     code location is loaded."""
     log = open(home / "dev.log", "a")
+    # Started as a shell without job control starts a command in the background: SIGINT ignored.
     server = subprocess.Popen([sys.executable, "-m", "audio_dwh.cli", "dev", "--port", str(port)], cwd=ROOT,
-                              env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)  # fmt: skip
+                              env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+                              preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))  # fmt: skip
     log.close()  # the child holds its own descriptor
     deadline = time.monotonic() + 180
     while time.monotonic() < deadline and server.poll() is None:

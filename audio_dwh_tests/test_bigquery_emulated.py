@@ -15,6 +15,7 @@ import pytest
 import sqlglot
 from google.cloud import bigquery
 
+from audio_dwh.counts import ROWS_OF_RUN_DAYS, TABLE_ROWS
 from audio_dwh.dashboard import figures
 from audio_dwh.dashboard.report import fetch_day
 from audio_dwh.definitions import build_layers
@@ -113,11 +114,16 @@ def test_a_day_lands_in_the_bucket_and_every_table_matches_duckdb(both_runs, emu
     con.close()
     assert compared >= 4 + 1 + 26 + 6  # raw topics + rejects, vault tables, marts
     rows = {
-        e.asset_key.to_user_string(): e.materialization.metadata["dagster/row_count"].value
+        e.asset_key.to_user_string(): (
+            e.materialization.metadata[ROWS_OF_RUN_DAYS].value,
+            e.materialization.metadata[TABLE_ROWS].value,
+        )
         for e in result.get_asset_materialization_events()
-        if "dagster/row_count" in e.materialization.metadata
+        if TABLE_ROWS in e.materialization.metadata
     }
-    assert rows["marts/mart_song_play"] == rows["raw/listen_events"] > 100
+    # one day in a new warehouse: the table holds the day's rows and nothing else
+    assert rows["marts/mart_song_play"] == rows["raw/listen_events"] and rows["raw/listen_events"][0] > 100
+    assert rows["raw/listen_events"][0] == rows["raw/listen_events"][1]
     (landing,) = [e.materialization.metadata for e in result.get_asset_materialization_events()
                   if e.asset_key.path == ["landing", "eventsim_events"]]  # fmt: skip
     assert landing["bucket"].value == f"gs://{emulators.bucket}/landing/"

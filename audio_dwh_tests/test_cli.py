@@ -2,7 +2,6 @@
 
 import gzip
 import os
-import re
 import subprocess
 import sys
 from datetime import UTC, date, datetime, timedelta
@@ -31,8 +30,8 @@ def test_run_materializes_each_day_into_the_shared_instance_and_prints_a_summary
     done = audio_dwh(tmp_path, "run", "--start", "2026-11-02", "--end", "2026-11-03", "--users", "500")
     assert done.returncode == 0, done.stdout + done.stderr
     out = done.stdout
-    assert "2026-11-02: ok" in out and "2026-11-03: ok" in out and "landing 1 assets, raw 4 assets" in out
-    assert "raw/listen_events" in out and "checks ok" in out and "All 2 day(s) succeeded" in out
+    assert "2026-11-02: ok" in out and "2026-11-03: ok" in out and "landing 1 asset, raw 4 assets" in out
+    assert "raw/listen_events" in out and "checks ok" in out and "All 2 days succeeded" in out
     assert (tmp_path / "dagster" / "dagster.yaml").is_file() and (tmp_path / "landing").is_dir()
     con = duckdb.connect(str(tmp_path / "warehouse.duckdb"))
     days = con.execute("SELECT count(DISTINCT partition_date) FROM raw.listen_events").fetchall()
@@ -144,11 +143,18 @@ def test_import_classic_then_backfill_from_files_in_one_run(tmp_path):
     con = duckdb.connect(str(tmp_path / "warehouse.duckdb"))
     rows = con.execute("SELECT count(*) FROM raw.page_view_events").fetchall()[0][0]
     days = con.execute("SELECT count(DISTINCT play_start_date) FROM marts.mart_song_play").fetchall()[0][0]
+    retention = con.execute("SELECT count(*) FROM marts.mart_retention").fetchall()[0][0]
     con.close()
     wanted = ("2018-11-14", "2018-11-15", "2018-11-16")
     expected = sum(1 for f in sparkify_sample() if f.name.startswith(wanted) for _ in gzip.open(f))
-    assert rows == expected and days == 3
-    assert re.search(rf"raw/page_view_events\s+{expected:,}\s", done.stdout), done.stdout
+    assert rows == expected and days == 3 and retention > 0
+    # Each count says what it counts and is true for it: the days' rows, the table's, files.
+    summary = {line.split()[0]: line.split()[1:4] for line in done.stdout.splitlines() if "/" in line[:30]}
+    assert summary["raw/page_view_events"][:2] == [f"{expected:,}", f"{expected:,}"], done.stdout
+    assert summary["marts/mart_retention"][1] == f"{retention:,}", done.stdout
+    landed = len(list((tmp_path / "landing").glob("*/date=2018-11-1[456]/*.json")))
+    assert summary["landing/eventsim_events"] == ["-", "-", str(landed)] and landed >= 3, done.stdout
+    assert summary["reports/daily_dashboard"] == ["-", "-", "4"], done.stdout  # 3 pages and index.html
     instance = dg.DagsterInstance.from_config(str(tmp_path / "dagster"))
     (run,) = instance.get_runs(dg.RunsFilter(job_name="daily_job"))
     assert (run.tags["dagster/asset_partition_range_start"], run.tags["dagster/asset_partition_range_end"]) == (

@@ -23,7 +23,7 @@ from dagster._core.events import DagsterEventType
 from audio_dwh.orchestration.instance import write_instance_config
 from audio_dwh.orchestration.run_health import end_dead_runs, process_gone, run_process
 from audio_dwh_tests.conftest import free_port
-from audio_dwh_tests.dagster_ui import dev_env, graphql, launch_day, start_dev, stop_dev
+from audio_dwh_tests.dagster_ui import dev_env, graphql, launch_day, live_in_group, start_dev, stop_dev
 from audio_dwh_tests.test_cli import ROOT
 from audio_dwh_tests.test_reliability import checksums
 
@@ -92,19 +92,10 @@ def _kill_group_when(command: list[str], env: dict, marker, settle_s: float) -> 
 
 def _wait_until_group_gone(group: int, timeout_s: float = 60) -> None:
     """Wait until no live process of the group remains: a killed dbt (a grandchild, not waited for
-    above) holds the warehouse's lock until it has exited, which may take a moment mid-write. A
-    process counts as gone once every one of its threads has: its main thread turns zombie first,
-    while DuckDB's threads still hold the open file and its lock."""
+    above) holds the warehouse's lock until it has exited, which may take a moment mid-write."""
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
-        alive = []
-        for stat in Path("/proc").glob("[0-9]*/task/[0-9]*/stat"):
-            try:
-                fields = stat.read_text().rpartition(")")[2].split()
-            except OSError:  # the thread ended while we looked
-                continue
-            if int(fields[2]) == group and fields[0] not in ("Z", "X"):  # fields: state, parent, process group
-                alive.append(stat.parent.parent.parent.name)
+        alive = live_in_group(group)
         if not alive:
             return
         time.sleep(0.05)

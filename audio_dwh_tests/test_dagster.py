@@ -9,6 +9,7 @@ import duckdb
 import pytest
 import yaml
 
+from audio_dwh.counts import ROWS_OF_RUN_DAYS, TABLE_ROWS
 from audio_dwh.definitions import DAILY_JOB
 from audio_dwh.events.contract import TOPICS
 from audio_dwh.events.landing import day_folder
@@ -81,16 +82,14 @@ def test_raw_partitions_materialize_into_the_warehouse(settings):
         evaluations = result.get_asset_check_evaluations()
         assert {(e.asset_key, e.check_name) for e in evaluations} == {(k, c) for k in RAW_KEYS for c in CHECK_NAMES}
         assert all(e.passed for e in evaluations if e.check_name != "volume")
-        rows = {
-            e.asset_key: e.materialization.metadata["dagster/row_count"].value
-            for e in result.get_asset_materialization_events()
-        }
+        metadata = {e.asset_key: e.materialization.metadata for e in result.get_asset_materialization_events()}
+        rows = {key: figures[ROWS_OF_RUN_DAYS].value for key, figures in metadata.items()}
         con = duckdb.connect(str(settings.warehouse))
         for key in RAW_KEYS:
-            counted = con.execute(
-                f'SELECT count(*) FROM raw."{key.path[1]}" WHERE partition_date = ?', [day]
-            ).fetchall()[0][0]
-            assert counted == rows[key]
+            counted, total = con.execute(
+                f'SELECT count(*) FILTER (WHERE partition_date = ?), count(*) FROM raw."{key.path[1]}"', [day]
+            ).fetchall()[0]
+            assert (counted, total) == (rows[key], metadata[key][TABLE_ROWS].value)
         con.close()
         assert rows[dg.AssetKey(["raw", "listen_events"])] > 100
     con = duckdb.connect(str(settings.warehouse))
@@ -103,8 +102,8 @@ def test_materialization_metadata_describes_the_load(settings):
     result = _materialize(settings, "2026-11-02")
     (event,) = [e for e in result.get_asset_materialization_events() if e.asset_key.path == ["raw", "listen_events"]]
     metadata = event.materialization.metadata
-    assert {"dagster/row_count", "rejected", "source_files", "first_event", "last_event", "dagster/column_schema",
-            "preview", "top_reject_reasons", "unknown_fields"} <= set(metadata)  # fmt: skip
+    assert {TABLE_ROWS, ROWS_OF_RUN_DAYS, "rejected", "source_files", "first_event", "last_event",
+            "dagster/column_schema", "preview", "top_reject_reasons", "unknown_fields"} <= set(metadata)  # fmt: skip
     assert "listen_events/date=2026-11-02" in metadata["source_files"].value
     assert metadata["first_event"].value.startswith("2026-11-02")
     columns = [c.name for c in metadata["dagster/column_schema"].schema.columns]
@@ -159,7 +158,7 @@ def test_files_source_loads_what_is_in_the_landing_folder_without_generating(set
     result = _materialize(files_settings, "2026-11-02")
     assert result.success
     assert all(
-        e.materialization.metadata["dagster/row_count"].value == 0
+        e.materialization.metadata[ROWS_OF_RUN_DAYS].value == 0
         for e in result.get_asset_materialization_events()
         if e.asset_key in RAW_KEYS
     )
@@ -194,10 +193,11 @@ def test_three_days_through_dagster_fill_every_vault_table_and_pass_its_checks(s
         vault_checks = {(e.asset_key, e.check_name) for e in evaluations if e.asset_key.path[0] == "vault"}
         assert vault_checks == expected_vault_checks
         rows = {
-            e.asset_key.to_user_string(): e.materialization.metadata["dagster/row_count"].value
+            e.asset_key.to_user_string(): e.materialization.metadata[ROWS_OF_RUN_DAYS].value
             for e in result.get_asset_materialization_events()
         }
         assert rows["staging/stg_listen_events"] == rows["raw/listen_events"] == rows["vault/hub_song_play"]
+        _assert_the_catalog_describes_and_traces_every_column(result)
     con = duckdb.connect(str(settings.warehouse))
     counts = {t: con.execute(f"SELECT count(*), count(DISTINCT load_date) FROM vault.{t}").fetchall()[0]
               for t in VAULT_TABLES}  # fmt: skip
@@ -205,6 +205,27 @@ def test_three_days_through_dagster_fill_every_vault_table_and_pass_its_checks(s
     con.close()
     assert all(n > 0 for n, _ in counts.values()), counts
     assert counts["hub_song_play"] == (plays, 3) and counts["sat_song_play_details"][0] == plays
+
+
+def _assert_the_catalog_describes_and_traces_every_column(result: dg.ExecuteInProcessResult) -> None:
+    """Every dbt model's materialization (built, or left as it was) traces each of its columns to its
+    parents' (dagster/column_lineage), and every mart column has its description."""
+    metadata = {e.asset_key: e.materialization.metadata for e in result.get_asset_materialization_events()}
+    for key in (spec.key for spec in LAYERS.dbt.specs):
+        columns = metadata[key]["dagster/column_schema"].schema.columns
+        lineage = metadata[key]["dagster/column_lineage"].value.deps_by_column
+        assert set(lineage) == {c.name for c in columns}, key
+        if key.path[0] == "marts":
+            assert [c.name for c in columns if not c.description] == [], key
+    traced = {(d.asset_key.to_user_string(), d.column_name) for d in lineage_of(metadata, "marts/mart_daily_kpis")}
+    assert ("marts/mart_song_play", "song_played_sec") in traced
+    assert lineage_of(metadata, "staging/stg_listen_events", "song_name") == [
+        dg.TableColumnDep(asset_key=dg.AssetKey(["raw", "listen_events"]), column_name="song")
+    ]
+
+
+def lineage_of(metadata: dict, asset: str, column: str = "listening_hours") -> list[dg.TableColumnDep]:
+    return list(metadata[dg.AssetKey(asset.split("/"))]["dagster/column_lineage"].value.deps_by_column[column])
 
 
 @pytest.mark.parametrize("key", ["2026-11-2", "2026-11-02'; DROP TABLE x; --"])

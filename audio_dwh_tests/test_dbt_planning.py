@@ -10,6 +10,7 @@ from datetime import timedelta
 import dagster as dg
 import pytest
 
+from audio_dwh.counts import ROWS_OF_RUN_DAYS, TABLE_ROWS
 from audio_dwh.dbt.project import PROJECT_TARGET
 from audio_dwh.events.contract import TOPICS
 from audio_dwh.events.landing import day_folder
@@ -84,14 +85,19 @@ def test_days_without_new_rows_skip_their_models_and_the_home_equals_building_ev
     assert _dbt_ran(runs[AUTH_ONLY]) and partial and partial != DBT_KEYS
     assert dg.AssetKey(["vault", "sat_song_play_details"]) in partial
     assert dg.AssetKey(["vault", "hub_user"]) not in partial  # logins name users
-    # The empty day: no dbt at all, yet every model materialized for the day, rows 0, and every check
+    # The empty day: no dbt at all, yet every model materialized for the day, none of its rows of the
+    # day, its table's rows as they were, and every check
     # of every model judged for it, saying why nothing was run.
     empty = runs[NOTHING]
     assert not _dbt_ran(empty)
     assert _unchanged(empty) == DBT_KEYS
     materialized = empty.get_asset_materialization_events()
-    assert all(m.materialization.metadata["dagster/row_count"].value == 0 for m in materialized
+    assert all(m.materialization.metadata[ROWS_OF_RUN_DAYS].value == 0 for m in materialized
                if m.asset_key in DBT_KEYS and m.asset_key.path[0] != "staging")  # fmt: skip
+    before = {m.asset_key: m.materialization.metadata[TABLE_ROWS].value
+              for m in runs[AUTH_ONLY].get_asset_materialization_events() if m.asset_key in DBT_KEYS}  # fmt: skip
+    assert {m.asset_key: m.materialization.metadata[TABLE_ROWS].value for m in materialized
+            if m.asset_key in DBT_KEYS} == before and before[dg.AssetKey(["vault", "hub_user"])] > 0  # fmt: skip
     evaluations = _evaluations(empty)
     assert {(e.asset_key, e.check_name) for e in evaluations} == {
         (key.asset_key, key.name) for key in LAYERS.dbt.check_keys

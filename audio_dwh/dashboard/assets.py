@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 import dagster as dg
 
+from audio_dwh.counts import FILES_WRITTEN
 from audio_dwh.dashboard.resources import DashboardResource
 from audio_dwh.dashboard.serving import publish, served_marts
 from audio_dwh.partitions import range_backfill, range_metadata, run_days
@@ -46,7 +47,10 @@ def serving_marts(
     return dg.MaterializeResult(
         metadata={
             "version": dg.MetadataValue.path(str(version)),
-            "files": len(files),
+            # Files of the run's days (and marts published whole) are written afresh; the rest are hard
+            # links into the version before, so a file with one link is one this run wrote.
+            FILES_WRITTEN: sum(1 for f in files if f.stat().st_nlink == 1),
+            "files_in_version": len(files),
             "bytes": sum(f.stat().st_size for f in files),
             "dashboard": dg.MetadataValue.url(dashboard.url),
         }
@@ -79,6 +83,8 @@ def daily_dashboard(
         reports_by_day = {day: fetch_day(reader, day) for day in run_days(context)}
     folder = Path(dashboard.reports)
     metadata = range_metadata({day: _publish(folder, report) for day, report in reports_by_day.items()})
+    # ... and index.html, rewritten with the pages it lists
+    metadata = {**metadata, FILES_WRITTEN: metadata[FILES_WRITTEN] + 1}
     return dg.MaterializeResult(metadata={**metadata, "dashboard": dg.MetadataValue.url(dashboard.url)})
 
 
@@ -94,6 +100,7 @@ def _publish(folder: Path, report: "DayReport") -> dict[str, Any]:
         else ""
     )
     return {
+        FILES_WRITTEN: 1,  # the day's page
         "path": dg.MetadataValue.path(str(page)),
         "headline": dg.MetadataValue.md(headline),
         "total_listens": figures.listens,

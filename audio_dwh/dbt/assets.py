@@ -7,12 +7,14 @@ from typing import Any
 import dagster as dg
 from dagster._core.storage.asset_check_execution_record import AssetCheckExecutionRecordStatus
 from dagster_dbt import DagsterDbtTranslator, dbt_assets
-from dagster_dbt.asset_utils import get_manifest_and_translator_from_dbt_assets
+from dagster_dbt.asset_utils import default_description_fn, get_manifest_and_translator_from_dbt_assets
 
+from audio_dwh.counts import ROWS_OF_RUN_DAYS, TABLE_ROWS
 from audio_dwh.dbt.checks import describe_test, failing_rows, judges_run_days
 from audio_dwh.dbt.failure import failure_message
+from audio_dwh.dbt.lineage import Columns, LineageStore, tables_read
 from audio_dwh.dbt.planning import BuildPlan, plan_build, topological_order
-from audio_dwh.dbt.project import dbt_project, prepare_manifest, prune_run_targets
+from audio_dwh.dbt.project import PROJECT_TARGET, dbt_project, prepare_manifest, prune_run_targets
 from audio_dwh.dbt.resource import DbtCli, dbt_environment
 from audio_dwh.partitions import range_backfill, run_days
 from audio_dwh.quality.day_checks import check_output, day_evaluations
@@ -48,6 +50,11 @@ class AudioDwhTranslator(DagsterDbtTranslator):
         layer = LAYERS[node["fqn"][1]]
         spec = spec.replace_attributes(key=dg.AssetKey([layer, node["name"]]), group_name=layer)
         return spec.replace_attributes(freshness_policy=self.marts_freshness) if layer == "marts" else spec
+
+    def get_description(self, dbt_resource_props: Mapping[str, Any]) -> str:
+        # The model's own description; its SQL is one click away (the dbt docs, the repository), and
+        # dagster-dbt's dump of it, Jinja and all, buried the description in the catalog.
+        return default_description_fn(dbt_resource_props, display_raw_sql=False)
 
     def get_asset_check_spec(
         self, asset_spec: dg.AssetSpec, manifest: Mapping[str, Any], unique_id: str, project: Any
@@ -104,8 +111,8 @@ def build_dbt_assets(
         warehouse: WarehouseResource,
         bigquery: LazyBigQueryResource,
     ):
-        """dbt build over the partition range, on the warehouse's target; row counts are the rows whose
-        day (load_date, or a mart's day column) is in it."""
+        """dbt build over the partition range, on the warehouse's target; each model's materialization
+        counts its table's rows and those whose day (load_date, or a mart's day column) is in the range."""
         yield from _build_and_record(context, dbt, warehouse, bigquery)
 
     return dbt_models
@@ -120,7 +127,7 @@ def _build_and_record(
     judged = run_days(context)
     days = {"min_date": judged[0].isoformat(), "max_date": judged[-1].isoformat()}
     span = days["min_date"] if len(judged) == 1 else f"{days['min_date']}..{days['max_date']}"
-    manifest = get_manifest_and_translator_from_dbt_assets([context.assets_def])[0]
+    manifest, translator, _ = get_manifest_and_translator_from_dbt_assets([context.assets_def])
     selected = {
         spec.metadata[UNIQUE_ID_KEY]: spec.key for spec in context.assets_def.specs
         if spec.key in context.selected_asset_keys
@@ -152,13 +159,27 @@ def _build_and_record(
     # Read once dbt has exited and released the file (dagster-dbt's fetch_row_counts would open
     # DuckDB inside this process with another configuration, locking out the next loads).
     with warehouse.reader(bigquery) as reader:
-        table_metadata = _table_metadata(reader, tables, days)
+        columns = columns_of(reader, tables_read(manifest, [node["unique_id"] for node in tables.values()]))
+        table_metadata = _table_metadata(reader, tables, days, columns)
         failing = {
             (event.asset_key, event.check_name): failing_rows(reader, compiled[event.metadata["unique_id"].value])
             for event in events
             if isinstance(event, dg.AssetCheckResult) and not event.passed
             and compiled.get(event.metadata["unique_id"].value)
         }  # fmt: skip
+    keys: dict[str, dg.AssetKey] = {}
+
+    def key_of(unique_id: str) -> dg.AssetKey:
+        if unique_id not in keys:
+            keys[unique_id] = translator.get_asset_spec(manifest, unique_id, dbt_project).key
+        return keys[unique_id]
+
+    store = LineageStore(PROJECT_TARGET)
+    for output, node in tables.items():
+        found = store.lineage(manifest, node["unique_id"], compiled.get(node["unique_id"]), columns, key_of)
+        if found is not None:
+            table_metadata[output]["dagster/column_lineage"] = found
+    store.save()
     checks = [event for event in events if isinstance(event, dg.AssetCheckResult)]
     outputs = [event for event in events if isinstance(event, dg.Output)]
     yield from (event for event in events if not isinstance(event, (dg.Output, dg.AssetCheckResult)))
@@ -222,18 +243,20 @@ def _unjudged_checks(
             )
 
 
-def _table_metadata(reader: WarehouseReader, tables: Mapping[str, Mapping[str, Any]], days: Mapping[str, str]) -> dict:
-    """Per output: the rows whose day (load_date, or a mart's day column) is in the run, and the built
-    table's every column with its engine type and its dbt description."""
-    columns = columns_of(reader, [(node["schema"], node["alias"]) for node in tables.values()])
+def _table_metadata(
+    reader: WarehouseReader, tables: Mapping[str, Mapping[str, Any]], days: Mapping[str, str], columns: Columns
+) -> dict:
+    """Per output: the table's rows, those whose day (load_date, or a mart's day column) is one of the
+    run's, and the built table's every column with its engine type and its dbt description."""
     found = {}
     for name, node in tables.items():
         day_column = node["config"].get("meta", {}).get("day_column", "load_date")
-        rows = fetch_rows(
+        table_rows, rows_of_days = fetch_rows(
             reader,
-            f"SELECT count(*) FROM {table_ref(reader, node['schema'], node['alias'])} "
-            f"WHERE {day_column} BETWEEN DATE '{days['min_date']}' AND DATE '{days['max_date']}'",  # validated days
-        )[0][0]
+            f"SELECT count(*), coalesce(sum(CASE WHEN {day_column} BETWEEN DATE '{days['min_date']}' "
+            f"AND DATE '{days['max_date']}' THEN 1 ELSE 0 END), 0) "  # validated days
+            f"FROM {table_ref(reader, node['schema'], node['alias'])}",
+        )[0]
         documented = node.get("columns", {})
         schema = dg.TableSchema(
             columns=[
@@ -241,5 +264,5 @@ def _table_metadata(reader: WarehouseReader, tables: Mapping[str, Mapping[str, A
                 for column, data_type in columns.get((node["schema"], node["alias"]), [])
             ]
         )
-        found[name] = {"dagster/row_count": rows, "dagster/column_schema": schema}
+        found[name] = {TABLE_ROWS: table_rows, ROWS_OF_RUN_DAYS: rows_of_days, "dagster/column_schema": schema}
     return found

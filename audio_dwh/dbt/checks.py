@@ -9,7 +9,6 @@ from typing import Any
 from audio_dwh.warehouse.reading import WarehouseReader, fetch_rows_with_header
 
 FAILING_ROWS_SHOWN = 5
-IN_RUN = "judged on the rows of the run's days"
 # The project's generic tests that judge only the rows of the run's days (tests/generic/).
 RUN_DAYS_TESTS = frozenset(
     {"primary_key", "unique_combination", "not_null_in_run", "references_in_run", "holds_in_run"}
@@ -35,15 +34,16 @@ def describe_test(test: Mapping[str, Any]) -> str:
     kwargs = metadata.get("kwargs", {})
     model = (test.get("attached_node") or "").rpartition(".")[2] or "the model"
     column = f"`{kwargs.get('column_name')}`"
+    in_run = f"judged on the rows whose `{kwargs.get('day_column', 'load_date')}` is one of the run's days"
     sentences = {
         "primary_key": lambda: (
-            f"{column} is the primary key of {model}: never NULL, never repeated in the table ({IN_RUN})."
+            f"{column} is the primary key of {model}: never NULL, never repeated in the table ({in_run})."
         ),
         "unique_combination": lambda: (
             f"Each combination of {_names(kwargs['columns'])} occurs once in {model} "
-            f"({IN_RUN}, against the whole table)."
+            f"({in_run}, against the whole table)."
         ),
-        "not_null_in_run": lambda: f"None of {_names(kwargs['columns'])} is NULL in {model} ({IN_RUN}).",
+        "not_null_in_run": lambda: f"None of {_names(kwargs['columns'])} is NULL in {model} ({in_run}).",
         "references_in_run": lambda: (
             f"Every key of {model} names a row of its parent: "
             + ", ".join(f"`{c}` in {_referenced(parent)}" for c, parent in kwargs["parents"].items())
@@ -52,15 +52,20 @@ def describe_test(test: Mapping[str, Any]) -> str:
                 if kwargs.get("ghost_allowed")
                 else ""
             )
-            + f" ({IN_RUN})."
+            + f" ({in_run})."
         ),
+        "holds_in_run": lambda: f"Every row of {model} satisfies `{kwargs['condition']}` ({in_run}).",
         "not_null": lambda: f"{column} is never NULL in {model}.",
         "unique": lambda: f"{column} is unique in {model}.",
         "accepted_values": lambda: f"{column} in {model} is one of: {', '.join(map(str, kwargs['values']))}.",
         "relationships": lambda: f"Every {column} of {model} is found in {kwargs['to']}.{kwargs['field']}.",
     }
     name = metadata.get("name")
-    return sentences[name]() if name in sentences else f"dbt test {test['name']} passes on {model}."
+    if name in sentences:
+        return sentences[name]()
+    # Any other generic test: what it is called with, its arguments (the model reference aside).
+    arguments = ", ".join(f"{key}={value!r}" for key, value in kwargs.items() if key != "model")
+    return f"{model} passes the dbt test `{name or test['name']}`" + (f" with {arguments}." if arguments else ".")
 
 
 def judges_run_days(test: Mapping[str, Any]) -> bool:

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 import dagster as dg
 
+from audio_dwh.counts import FILES_LANDED, ROWS_OF_RUN_DAYS
 from audio_dwh.events.contract import TOPICS
 from audio_dwh.events.landing import classify, day_folder_name, fingerprint, landed, local_inventory
 from audio_dwh.events.resources import EventSourceResource
@@ -33,7 +34,7 @@ def _land_day(
         started = time.perf_counter()
         counts = write_day(event_source.simulator(), day, event_source.landing_path)
         seconds = time.perf_counter() - started
-        metadata["dagster/row_count"] = sum(counts.values())
+        metadata[ROWS_OF_RUN_DAYS] = sum(counts.values())  # the events generated (files taken as found are not counted)
         metadata["events_per_s"] = round(sum(counts.values()) / seconds) if seconds else 0
         metadata.update({f"events/{topic}": n for topic, n in counts.items()})
     bucket = event_source.bucket
@@ -59,6 +60,7 @@ def _land_day(
     skipped = [(s.name, classify(s.name.rpartition("/")[2])[1]) for s in stamps if not landed(s.name)]
     if skipped:
         context.log.warning(f"Skipped in the landing folder for {day}: " + "; ".join(f"{n} ({r})" for n, r in skipped))
+    metadata[FILES_LANDED] = len(stamps) - len(skipped)
     metadata["missing_topics"] = ", ".join(t for t in TOPICS if t not in topics) or "none"
     metadata["files"] = dg.MetadataValue.md(
         "\n".join(f"- `{s.name}` ({s.size:,} bytes)" for s in stamps if landed(s.name)) or "none"

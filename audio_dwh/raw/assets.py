@@ -7,6 +7,7 @@ from typing import Any
 
 import dagster as dg
 
+from audio_dwh.counts import ROWS_OF_RUN_DAYS, TABLE_ROWS
 from audio_dwh.events.assets import LANDING_KEY
 from audio_dwh.events.contract import TOPICS, Topic
 from audio_dwh.events.raw_schema import LOAD_COLUMNS, SQL_TYPES, table_name
@@ -15,6 +16,7 @@ from audio_dwh.partitions import range_backfill, range_metadata, run_days
 from audio_dwh.quality.day_checks import check_output, day_evaluations
 from audio_dwh.quality.raw_checks import RAW_CHECKS
 from audio_dwh.raw.duckdb_loader import LoadResult, load_day
+from audio_dwh.warehouse.reading import fetch_rows, table_ref
 from audio_dwh.warehouse.resources import LazyBigQueryResource, LazyGCSResource, WarehouseResource
 from audio_dwh.warehouse.sql import quote
 
@@ -62,7 +64,7 @@ def _check_specs(key: dg.AssetKey, partitions_def: dg.PartitionsDefinition) -> l
 
 def _day_metadata(topic: Topic, result: LoadResult, preview: str, new_values: str) -> dict[str, Any]:
     return {
-        "dagster/row_count": result.rows,
+        ROWS_OF_RUN_DAYS: result.rows,
         "rejected": result.rejected,
         "rejected_share": round(result.rejected_share, 6),
         "top_reject_reasons": dg.MetadataValue.md(
@@ -141,8 +143,10 @@ def build_raw_asset(
                     context.log.warning(f"{topic.name} {day}: values eventsim does not send, loaded: {new_values}")
                 metadata[day] = _day_metadata(topic, result, _preview(con, topic, day), new_values)
                 results_by_day[day] = results
+        with warehouse.reader(bigquery) as reader:
+            table_rows = fetch_rows(reader, f"SELECT count(*) FROM {table_ref(reader, 'raw', topic.name)}")[0][0]
         # The materialization first: each day's check results then target that day's materialization.
-        yield dg.MaterializeResult(metadata=range_metadata(metadata))
+        yield dg.MaterializeResult(metadata={**range_metadata(metadata), TABLE_ROWS: table_rows})
         for day, results in results_by_day.items():
             yield from day_evaluations(context, key, [day], {c.name: (results[c.name], c.blocking) for c in RAW_CHECKS})
         for check in RAW_CHECKS:
