@@ -19,7 +19,7 @@ from pathlib import Path
 
 from audio_dwh.counts import COUNTS, FILES_LANDED, FILES_WRITTEN, ROWS_OF_RUN_DAYS, TABLE_ROWS
 from audio_dwh.dates import parse_day
-from audio_dwh.settings import Settings, load_settings
+from audio_dwh.settings import Settings, load_settings, record_import
 
 DEFAULT_DAYS = 3
 RUN_HELP = """\
@@ -107,13 +107,21 @@ def cmd_import_classic(args: argparse.Namespace) -> int:
     settings = load_settings()
     files = sparkify_sample() if args.sample else [Path(f) for f in args.files]
     try:
-        counts = import_classic(files, settings.landing)
+        imported = import_classic(files, settings.landing)
     except FileNotFoundError as e:
         print(f"audio-dwh: {e}", file=sys.stderr)
         return 2
-    for topic, n in counts.items():
+    for topic, n in imported.counts.items():
         print(f"{topic}: {n:,} events")
-    print(f"landing folder: {settings.landing} (load it with: audio-dwh run --source files --start ... --end ...)")
+    if not imported.days:
+        print("no events in these files: nothing imported")
+        return 0
+    record_import(settings.home, imported.days[0])
+    first, last = imported.days[0], imported.days[-1]
+    print(
+        f"{len(imported.days)} days, {first} .. {last}, in the landing folder {settings.landing}; they are "
+        f"partitions of this home from now on.\nLoad them: audio-dwh run --source files --start {first} --end {last}"
+    )
     return 0
 
 
@@ -235,12 +243,13 @@ def cmd_run(args: argparse.Namespace) -> int:
     from audio_dwh.orchestration.supervisor import Interrupted, supervised
     from audio_dwh.partitions import daily_partitions, range_tags
 
-    partitions = daily_partitions(settings.start_date)
+    partitions = daily_partitions(settings.first_partition)
     outside = [d for d in days if not partitions.has_partition_key(d.isoformat())]
     if outside:
         print(
             f"audio-dwh: {', '.join(map(str, outside))} not a daily partition: partitions run from "
-            f"{settings.start_date} (AUDIO_DWH_START_DATE) to {_yesterday()}, yesterday (UTC)",
+            f"{settings.first_partition} (AUDIO_DWH_START_DATE, or the first day imported into the home) "
+            f"to {_yesterday()}, yesterday (UTC)",
             file=sys.stderr,
         )
         return 2

@@ -40,7 +40,7 @@ class Layers:
 
 def build_layers(settings: Settings) -> Layers:
     """Every asset, from the settings it depends on: the first day, the freshness deadline, the target."""
-    partitions = daily_partitions(settings.start_date)
+    partitions = daily_partitions(settings.first_partition)
     freshness = daily_freshness_policy(settings.freshness_deadline_hour)
     with warnings.catch_warnings():
         # `backfill_policy` on @asset is beta in Dagster 1.13; every asset depends on it knowingly.

@@ -46,6 +46,13 @@ class Settings:
     # DuckDB's memory for the raw load and dbt; beyond it DuckDB spills to a temporary folder beside
     # the warehouse, so a bigger day takes longer, not more memory (docs/performance.md, "A bigger day").
     duckdb_memory_limit: str = "1GB"
+    # The earliest day imported into the home (import-classic): its days are partitions too.
+    imported_from: date | None = None
+
+    @property
+    def first_partition(self) -> date:
+        """The first daily partition: AUDIO_DWH_START_DATE, or an earlier day imported into the home."""
+        return min(self.start_date, self.imported_from) if self.imported_from else self.start_date
 
     @property
     def warehouse(self) -> Path:
@@ -76,6 +83,24 @@ class Settings:
         }
 
 
+IMPORTED_FROM = "imported_from"  # the home's file of its earliest imported day
+
+
+def imported_from(home: Path) -> date | None:
+    """The earliest day imported into the home, if any."""
+    path = home / IMPORTED_FROM
+    return parse_day(path.read_text().strip(), str(path)) if path.is_file() else None
+
+
+def record_import(home: Path, first_day: date) -> None:
+    """Keep the earliest day ever imported into the home, so every command and `make dev` on it has
+    that day's partitions without AUDIO_DWH_START_DATE; the simulator's epoch stays as configured."""
+    earlier = imported_from(home)
+    if earlier is None or first_day < earlier:
+        home.mkdir(parents=True, exist_ok=True)
+        (home / IMPORTED_FROM).write_text(f"{first_day.isoformat()}\n")
+
+
 def load_settings() -> Settings:
     """Read AUDIO_DWH_* variables (README, "Configuration")."""
     home = Path(os.environ.get("AUDIO_DWH_HOME", "data")).resolve()
@@ -92,6 +117,7 @@ def load_settings() -> Settings:
         )
     return Settings(
         home=home,
+        imported_from=imported_from(home),
         landing=Path(os.environ.get("AUDIO_DWH_LANDING", str(home / "landing"))).resolve(),
         start_date=parse_day(
             os.environ.get("AUDIO_DWH_START_DATE", DEFAULT_START_DATE.isoformat()), "AUDIO_DWH_START_DATE"

@@ -11,6 +11,7 @@ import dagster as dg
 import duckdb
 import pytest
 
+from audio_dwh.definitions import DAILY_JOB, build_definitions
 from audio_dwh.events.classic import sparkify_sample
 from audio_dwh.settings import load_settings
 
@@ -130,16 +131,16 @@ def test_generate_writes_the_four_topics_per_day(tmp_path):
     assert len(files) == 8 and "listen_events/date=2026-11-03/eventsim.json" in files
 
 
-def test_import_classic_then_backfill_from_files_in_one_run(tmp_path):
+def test_import_classic_then_backfill_from_files_in_one_run(tmp_path, monkeypatch):
     done = audio_dwh(tmp_path, "import-classic", "--sample")
     assert done.returncode == 0, done.stderr
-    assert "page_view_events: 8,056 events" in done.stdout
-    done = audio_dwh(
-        tmp_path, "run", "--start", "2018-11-14", "--end", "2018-11-16", "--source", "files", "--one-run",
-        AUDIO_DWH_START_DATE="2018-11-01",
-    )  # fmt: skip
+    assert "page_view_events: 8,056 events" in done.stdout and "30 days, 2018-11-01 .. 2018-11-30" in done.stdout
+    # The imported days are partitions of the home (AUDIO_DWH_START_DATE left as it is), for
+    # `audio-dwh run` as for `make dev`'s code location.
+    done = audio_dwh(tmp_path, "run", "--start", "2018-11-14", "--end", "2018-11-16", "--source", "files", "--one-run")
     assert done.returncode == 0, done.stdout + done.stderr
     assert "2018-11-14..2018-11-16: ok" in done.stdout
+    assert "warning" not in done.stdout, done.stdout  # days without status changes are empty folders, not missing
     con = duckdb.connect(str(tmp_path / "warehouse.duckdb"))
     rows = con.execute("SELECT count(*) FROM raw.page_view_events").fetchall()[0][0]
     days = con.execute("SELECT count(DISTINCT play_start_date) FROM marts.mart_song_play").fetchall()[0][0]
@@ -155,6 +156,10 @@ def test_import_classic_then_backfill_from_files_in_one_run(tmp_path):
     landed = len(list((tmp_path / "landing").glob("*/date=2018-11-1[456]/*.json")))
     assert summary["landing/eventsim_events"] == ["-", "-", str(landed)] and landed >= 3, done.stdout
     assert summary["reports/daily_dashboard"] == ["-", "-", "4"], done.stdout  # 3 pages and index.html
+    monkeypatch.setenv("AUDIO_DWH_HOME", str(tmp_path))
+    monkeypatch.delenv("AUDIO_DWH_START_DATE", raising=False)
+    job = build_definitions(load_settings()).resolve_job_def(DAILY_JOB)  # what `make dev` loads on the home
+    assert job.partitions_def.get_first_partition_key() == "2018-11-01"
     instance = dg.DagsterInstance.from_config(str(tmp_path / "dagster"))
     (run,) = instance.get_runs(dg.RunsFilter(job_name="daily_job"))
     assert (run.tags["dagster/asset_partition_range_start"], run.tags["dagster/asset_partition_range_end"]) == (

@@ -222,8 +222,14 @@ def test_text_that_looks_like_sql_lands_as_data(tmp_path, warehouse):
 def test_classic_sparkify_data_imports_into_the_four_topics_and_loads_cleanly(tmp_path, warehouse):
     files = sparkify_sample()
     landing = tmp_path / "landing"
-    counts = import_classic(files, landing)
+    imported = import_classic(files, landing)
+    counts = imported.counts
     source = [json.loads(line) for f in files for line in gzip.open(f) if line.strip()]
+    assert [d.isoformat() for d in imported.days] == sorted({f.name[:10] for f in files})
+    # every topic has a folder for every day: a topic without events that day has an empty one
+    for topic in TOPICS:
+        assert len(list((landing / topic).iterdir())) == len(imported.days), topic
+    assert any(not any(folder.iterdir()) for folder in (landing / "status_change_events").iterdir())
     assert counts["page_view_events"] == len(source) == 8056
     assert counts["listen_events"] == sum(e["page"] == "NextSong" for e in source)
     assert counts["status_change_events"] == sum(e["page"] in ("Submit Upgrade", "Submit Downgrade") for e in source)

@@ -12,7 +12,7 @@ from dagster_dbt.asset_utils import default_description_fn, get_manifest_and_tra
 from audio_dwh.counts import ROWS_OF_RUN_DAYS, TABLE_ROWS
 from audio_dwh.dbt.checks import describe_test, failing_rows, judges_run_days
 from audio_dwh.dbt.failure import failure_message
-from audio_dwh.dbt.lineage import Columns, LineageStore, tables_read
+from audio_dwh.dbt.lineage import Columns, LineageStore, as_markdown, tables_read
 from audio_dwh.dbt.planning import BuildPlan, plan_build, topological_order
 from audio_dwh.dbt.project import PROJECT_TARGET, dbt_project, prepare_manifest, prune_run_targets
 from audio_dwh.dbt.resource import DbtCli, dbt_environment
@@ -178,7 +178,7 @@ def _build_and_record(
     for output, node in tables.items():
         found = store.lineage(manifest, node["unique_id"], compiled.get(node["unique_id"]), columns, key_of)
         if found is not None:
-            table_metadata[output]["dagster/column_lineage"] = found
+            table_metadata[output] |= {"dagster/column_lineage": found, "column_lineage": as_markdown(found)}
     store.save()
     checks = [event for event in events if isinstance(event, dg.AssetCheckResult)]
     outputs = [event for event in events if isinstance(event, dg.Output)]

@@ -99,6 +99,16 @@ def as_metadata(deps: Mapping[str, list[tuple[list[str], str]]]) -> dg.TableColu
     )
 
 
+def as_markdown(lineage: dg.TableColumnLineage) -> dg.MetadataValue:
+    """The lineage as a table a person reads in Dagster's open-source UI, which shows
+    dagster/column_lineage as JSON only (its column lineage graph is a Dagster+ feature)."""
+    lines = ["| column | computed from |", "|---|---|"]
+    for column, deps in lineage.deps_by_column.items():
+        sources = ", ".join(f"`{d.asset_key.to_user_string()}.{d.column_name}`" for d in deps)
+        lines.append(f"| `{column}` | {sources or 'no column (a count, or a constant)'} |")
+    return dg.MetadataValue.md("\n".join(lines))
+
+
 class LineageStore:
     """The lineage derived so far, per model, in target/column_lineage.json (shared by every home:
     its keys hold everything a lineage depends on)."""

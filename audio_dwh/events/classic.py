@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import os
 from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 import duckdb
@@ -67,8 +69,15 @@ def sparkify_sample() -> list[Path]:
     return sorted(SPARKIFY_SAMPLE.glob("*-events.json.gz"))
 
 
-def import_classic(files: list[Path], landing: Path) -> dict[str, int]:
-    """Split classic files into landing/<topic>/date=YYYY-MM-DD/classic.json; returns lines per topic."""
+@dataclass(frozen=True)
+class Imported:
+    counts: dict[str, int]  # lines per topic
+    days: list[date]  # the days with events, in order
+
+
+def import_classic(files: list[Path], landing: Path) -> Imported:
+    """Split classic files into landing/<topic>/date=YYYY-MM-DD/classic.json. A topic without events
+    on a day with events is an empty day folder: eventsim sent none that day, nothing is missing."""
     missing = [str(f) for f in files if not f.is_file()]
     if missing:
         raise FileNotFoundError(f"classic event files not found: {', '.join(missing)}")
@@ -81,6 +90,7 @@ def import_classic(files: list[Path], landing: Path) -> dict[str, int]:
             FROM read_json({file_list}, format = 'newline_delimited', columns = {columns})"""
     )
     counts: dict[str, int] = {}
+    topic_days: dict[str, set[str]] = {}
     for topic in TOPICS.values():
         fields = ", ".join(_field_sql(f.name) for f in topic.fields)
         # A JSON merge patch drops the null members: absent, as eventsim leaves them.
@@ -96,8 +106,14 @@ def import_classic(files: list[Path], landing: Path) -> dict[str, int]:
         for day, lines in by_day.items():
             _write_lines(day_folder(landing, topic.name, parse_day(day)), lines)
         counts[topic.name] = sum(len(v) for v in by_day.values())
+        topic_days[topic.name] = set(by_day)
     con.close()
-    return counts
+    days = sorted(set().union(*topic_days.values()))
+    for topic, found in topic_days.items():
+        for day in days:
+            if day not in found:
+                day_folder(landing, topic, parse_day(day)).mkdir(parents=True, exist_ok=True)
+    return Imported(counts, [parse_day(day) for day in days])
 
 
 def _write_lines(folder: Path, lines: list[str]) -> None:
