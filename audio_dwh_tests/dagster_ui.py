@@ -125,14 +125,15 @@ def start_dev(home: Path, port: int, env: dict[str, str]) -> subprocess.Popen:
 
 
 @contextmanager
-def running_dev(home: Path, **extra_env: str) -> Iterator[int]:
-    """`make dev` on this home on a free port; yields the port once the assets are served."""
+def running_dev(home: Path, ctrl_c: bool = False, **extra_env: str) -> Iterator[int]:
+    """`make dev` on this home on a free port; yields the port once the assets are served, then stops
+    it (stop_dev)."""
     port = free_port()
     server = start_dev(home, port, dev_env(home, **extra_env))
     try:
         yield port
     finally:
-        stop_dev(server)
+        stop_dev(server, ctrl_c)
 
 
 def repository(port: int) -> dict[str, str]:

@@ -161,7 +161,7 @@ def test_the_dashboards_sql_gives_the_same_figures_on_bigquery(both_runs, emulat
             assert _figures(on_bigquery) == _figures(on_duckdb), (name, plan)
     for name in ("page_funnel", "retention"):
         assert _figures(getattr(figures, name)(client, period)) == _figures(getattr(figures, name)(con, period)), name
-    assert figures.loaded_days(client) == figures.loaded_days(con) == (day, day)
+    assert figures.loaded_days(client) == figures.loaded_days(con) == figures.LoadedDays((day,))
     report = fetch_day(client, day)
     assert report.headline.listens > 100 and not report.top_songs.empty
     con.close()

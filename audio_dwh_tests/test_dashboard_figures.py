@@ -63,7 +63,17 @@ def _marts(rows: list[tuple]) -> dict[str, pd.DataFrame]:
     )
     return {
         "mart_song_play": song_play,
-        "mart_user_daily_activity": pd.DataFrame({"user_id": [1], "registration_date": [FIRST]}),
+        "mart_daily_kpis": pd.DataFrame({"activity_date": [FIRST], "new_registrations": [1]}),
+        "mart_retention": pd.DataFrame(
+            {
+                "cohort_week": [FIRST - timedelta(days=FIRST.weekday())] * 2,
+                "activity_week": [FIRST - timedelta(days=FIRST.weekday()), FIRST + timedelta(days=7 - FIRST.weekday())],
+                "weeks_since_registration": [0, 1],
+                "cohort_users": [4, 4],
+                "active_users": [2, 1],
+                "retention_share": [0.5, 0.25],
+            }
+        ),  # fmt: skip
         "mart_plan_changes": pd.DataFrame({"change_date": [FIRST], "upgrades": [0], "cancellations": [0]}),
     }
 
@@ -154,17 +164,78 @@ def test_every_chart_is_valid_vega_lite():
         charts.split_bars(figures.splits(con, period), "gender"),
         charts.page_funnel(pd.DataFrame({"page": ["NextSong", "Home"], "views": [5, 2], "errors": [0, 1]})),
         charts.retention_heatmap(
-            pd.DataFrame(
-                {
-                    "cohort_week": [FIRST],
-                    "weeks_since_registration": [0],
-                    "cohort_users": [2],
-                    "active_users": [1],
-                    "retention_share": [0.5],
-                }
-            )  # fmt: skip
+            figures.retention(con, period, figures.LoadedDays((FIRST, FIRST + timedelta(days=9)))).cells
         ),
     ]
     for chart in drawn:
         chart.to_dict(validate=True)  # raises on a spec Vega-Lite would reject
         assert charts.vega_lite(chart)["$schema"].startswith("https://vega.github.io/schema/vega-lite/")
+
+
+@given(
+    loaded=st.sets(st.integers(0, 20), min_size=1),
+    ends=st.tuples(st.integers(0, 20), st.integers(0, 20)),
+    listened=st.sets(st.integers(0, 20)),
+)
+def test_trends_hold_each_loaded_day_and_break_once_per_run_of_days_not_loaded(loaded, ends, listened):
+    days = figures.LoadedDays(tuple(FIRST + timedelta(days=n) for n in sorted(loaded)))
+    period = Period(FIRST + timedelta(days=min(ends)), FIRST + timedelta(days=max(ends)))
+    daily = pd.DataFrame({"day": [d for d in days.within(period) if (d - FIRST).days in listened]})
+    daily["listens"] = 3
+    trend = figures.with_gaps(daily, period, days)
+    assert list(trend["day"]) == sorted(trend["day"])
+    figured = [d for d, n in zip(trend["day"], trend["listens"], strict=True) if pd.notna(n)]
+    assert figured == days.within(period)  # every loaded day, one without listens as 0
+    assert all(n in (0, 3) for n in trend["listens"].dropna())
+    in_period = [period.start + timedelta(days=i) for i in range(period.days)]
+    unloaded_runs = sum(
+        1 for i, d in enumerate(in_period) if d not in days.days and (i == 0 or in_period[i - 1] in days.days)
+    )
+    assert trend["listens"].isna().sum() == unloaded_runs
+    # so no two days with figures are joined across a day not loaded
+    rows = list(zip(trend["day"], trend["listens"].notna(), strict=True))
+    for (day, has), (after, has_after) in zip(rows, rows[1:], strict=False):
+        assert not (has and has_after) or after == day + timedelta(days=1)
+
+
+def test_a_trend_line_breaks_at_a_day_not_loaded():
+    loaded = figures.LoadedDays((FIRST, FIRST + timedelta(days=1), FIRST + timedelta(days=4)))
+    period = Period(FIRST, FIRST + timedelta(days=4))
+    daily = pd.DataFrame({"day": list(loaded.days), "listens": [2, 3, 4], "paid_share": [0.5, 0.25, 1.0],
+                          "daily_active_users": [1, 2, 2], "weekly_active_users": [1, 2, 3],
+                          "monthly_active_users": [1, 2, 3]})  # fmt: skip
+    spec = charts.paid_share_trend(figures.with_gaps(daily, period, loaded)).to_dict(validate=True)
+    values = spec["datasets"][spec["data"]["name"]]
+    assert [(v["day"], v["paid_share"]) for v in values] == [
+        ("2026-11-01", 0.5), ("2026-11-02", 0.25), ("2026-11-03", None), ("2026-11-05", 1.0)
+    ]  # fmt: skip
+    assert spec["mark"]["invalid"] == charts.BREAK_AT_GAPS
+
+
+def test_retention_draws_each_cohort_over_its_loaded_weeks_with_its_size():
+    monday = date(2026, 11, 2)
+    weeks = [monday + timedelta(days=7 * n) for n in range(-1, 3)]  # 26 Oct .. 16 Nov
+    con = _in_duckdb({"mart_retention": pd.DataFrame(
+        [(weeks[0], weeks[1], 5, 3), (weeks[0], weeks[3], 5, 1), (weeks[1], weeks[1], 4, 4)],
+        columns=["cohort_week", "activity_week", "cohort_users", "active_users"])})  # fmt: skip
+    # a whole week loaded, the next none, the third three days of seven
+    loaded = figures.LoadedDays(tuple([monday + timedelta(days=n) for n in range(7)]
+                                      + [weeks[3] + timedelta(days=n) for n in range(3)]))  # fmt: skip
+
+    def cells(period: Period) -> tuple[list, int, int]:
+        found = figures.retention(con, period, loaded)
+        columns = ["cohort", "weeks_since_registration", "active_users", "retention_share", "days_loaded"]
+        return found.cells[columns].values.tolist(), found.shown, found.in_range
+
+    # Only the cohort with listeners in the range's week, yet over all its weeks: none for the week
+    # of its registration (before the first loaded day) nor for the week with no day loaded.
+    assert cells(Period(weeks[3], weeks[3] + timedelta(days=2))) == (
+        [["26 Oct 2026 · 5 users", 1, 3, 0.6, 7], ["26 Oct 2026 · 5 users", 3, 1, 0.2, 3]],
+        1,
+        1,
+    )
+    # Both cohorts; the week nobody of a cohort listened in, when loaded, is a 0.
+    drawn, shown, in_range = cells(Period(monday, weeks[3] + timedelta(days=2)))
+    assert (shown, in_range) == (2, 2)
+    assert ["02 Nov 2026 · 4 users", 2, 0, 0.0, 3] in drawn and ["02 Nov 2026 · 4 users", 0, 4, 1.0, 7] in drawn
+    assert len(figures.retention(con, Period(monday, weeks[3]), loaded, cohorts=1).cells["cohort"].unique()) == 1

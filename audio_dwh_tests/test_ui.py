@@ -4,7 +4,7 @@ result per day, a day broken on purpose, the marts' columns (real webserver, chr
 import json
 import re
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import dagster as dg
@@ -129,6 +129,47 @@ def _what_the_ui_shows_per_day(page, port: int, home: Path, days: list[str], ale
         time.sleep(2)
 
 
+def _what_the_catalog_shows(page, port: int, home: Path) -> None:
+    """A mart's page as a person reads it: its Row count is the table's rows, its description has no
+    SQL, every column has its description, its lineage table traces a column to its parent's; a
+    custom test's check says what it asserts."""
+    open_page(page, f"http://127.0.0.1:{port}/assets/marts/mart_daily_kpis")
+    page.get_by_text("Column name").wait_for(timeout=60_000)
+    page.screenshot(path=str(ARTIFACTS / "mart-catalog.png"), full_page=True)
+    text = page.inner_text("body")
+    con = duckdb.connect(str(home / "warehouse.duckdb"), read_only=True)
+    rows = con.execute("SELECT count(*) FROM marts.mart_daily_kpis").fetchall()[0][0]
+    columns = [c for (c,) in con.execute(
+        "SELECT column_name FROM information_schema.columns WHERE table_schema = 'marts' "
+        "AND table_name = 'mart_daily_kpis' ORDER BY ordinal_position").fetchall()]  # fmt: skip
+    con.close()
+    assert re.search(rf"Row count\s+{rows}\s", text) and rows > 1, text[:2000]
+    description = text[text.index("Description") : text.index("Columns")]
+    assert "Per day - listens" in description and "Raw SQL" not in description and "{{" not in description
+    shown = text[text.index("Column name") : text.index("Metadata", text.index("Column name"))]
+    for column in columns:  # each column's row: its name, its type, then a description of its own
+        assert re.search(rf"\b{column}\s+[A-Z]+\s+\S[^\n]{{10,}}", shown), (column, shown)
+    # The Metadata's column_lineage table: each column and the parent columns it is computed from.
+    lineage = text[text.index("column_lineage") :]
+    assert re.search(r"listening_hours\s+marts/mart_song_play\.song_played_sec", lineage), lineage[:1500]
+    assert re.search(r"listens\s+no column \(a count", lineage), lineage[:1500]
+    (check,) = [k.name for k in DEFS.resolve_asset_graph().asset_check_keys
+                if k.asset_key.path == ["marts", "mart_daily_kpis"] and k.name.startswith("holds_in_run")]  # fmt: skip
+    open_page(page, f"http://127.0.0.1:{port}/assets/marts/mart_daily_kpis?view=checks&checkDetail={check}")
+    page.get_by_role("tab", name="Overview").last.click()  # the check's own Overview: what it asserts
+    page.get_by_text("Every row of mart_daily_kpis satisfies").first.wait_for(timeout=30_000)
+    page.screenshot(path=str(ARTIFACTS / "custom-check-description.png"), full_page=True)
+
+
+def _the_imported_days_are_partitions(page, port: int) -> None:
+    """The real-data sample imported into the home (not yet run): `make dev` has its days as partitions."""
+    open_page(page, f"http://127.0.0.1:{port}/assets/raw/listen_events?view=partitions")
+    yesterday = datetime.now(UTC).date() - timedelta(days=1)
+    days = (yesterday - date(2018, 11, 1)).days + 1
+    page.get_by_text(f"{days:,} Partitions Selected").wait_for(timeout=60_000)
+    assert "2018-11-01" in page.inner_text("body")
+
+
 def _screenshot_asset_graph(page, port: int) -> None:
     page.set_viewport_size({"width": 1600, "height": 1000})
     open_page(page, f"http://127.0.0.1:{port}/asset-groups")
@@ -147,10 +188,13 @@ def test_dev_serves_the_assets_and_the_cli_runs_on_loopback(tmp_path: Path):
     assert done.returncode == 0, done.stdout + done.stderr
     yesterday = datetime.now(UTC).date() - timedelta(days=1)
     default_days = [(yesterday - timedelta(days=n)).isoformat() for n in (2, 1, 0)]
+    # ... and the real-data sample imported as the README shows, its days left to load
+    done = audio_dwh(tmp_path, "import-classic", "--sample")
+    assert done.returncode == 0, done.stdout + done.stderr
     alerts = Receiver()
     try:
-        with running_dev(tmp_path, AUDIO_DWH_USERS="150", AUDIO_DWH_ALERT_WEBHOOK_URL=alerts.url) as port, \
-                chromium_page() as page:  # fmt: skip
+        env = {"AUDIO_DWH_USERS": "150", "AUDIO_DWH_ALERT_WEBHOOK_URL": alerts.url}
+        with running_dev(tmp_path, ctrl_c=True, **env) as port, chromium_page() as page:
             data = graphql(port, QUERY)["data"]
             nodes = {"/".join(n["assetKey"]["path"]): n for n in data["assetNodes"]}
             assert {"landing/eventsim_events", "raw/listen_events", "raw/auth_events"} <= set(nodes)
@@ -180,6 +224,8 @@ def test_dev_serves_the_assets_and_the_cli_runs_on_loopback(tmp_path: Path):
             page.screenshot(path=str(ARTIFACTS / "first-contact-checks.png"), full_page=True)
 
             _what_the_ui_shows_per_day(page, port, tmp_path, default_days, alerts)
+            _what_the_catalog_shows(page, port, tmp_path)
+            _the_imported_days_are_partitions(page, port)
             _screenshot_asset_graph(page, port)
     finally:
         alerts.shutdown()

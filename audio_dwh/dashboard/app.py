@@ -6,7 +6,7 @@ from the last published serving copy (or BigQuery), so a run writing the warehou
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import altair as alt
 import pandas as pd
@@ -17,6 +17,7 @@ from audio_dwh.dashboard.figures import (
     HEADLINE_LABELS,
     WORSE_WHEN_HIGHER,
     Headline,
+    LoadedDays,
     Period,
     format_change,
     format_figure,
@@ -26,10 +27,48 @@ from audio_dwh.settings import load_settings
 from audio_dwh.warehouse.reading import WarehouseReader
 
 PRESETS = {"A day": 1, "7 days": 7, "28 days": 28, "All": None}
+OVERLAPPING_PLANS = (
+    "A user who listened on both plans in the range (an upgrade or a downgrade) is a listener of each, "
+    "so the plans' listeners add up to more than the active users."
+)
 
 
-def _choose(first: date, last: date) -> tuple[Period, str]:
+def _days(n: int) -> str:
+    return f"{n:,} day{'' if n == 1 else 's'}"
+
+
+def range_caption(period: Period, loaded: LoadedDays) -> str:
+    """The range and how many of its days are loaded."""
+    held = len(loaded.within(period))
+    days = _days(period.days) if held == period.days else f"{_days(period.days)}, {held:,} of them loaded"
+    return f"{period.start:%a %d %b %Y} – {period.end:%a %d %b %Y} ({days})"
+
+
+def retention_caption(cohorts: figures.Retention) -> str:
+    if not cohorts.shown:
+        return "Retention: no registration-week cohort has listeners in this range's weeks."
+    which = (f"the latest {cohorts.shown} of the {cohorts.in_range}" if cohorts.in_range > cohorts.shown
+             else f"all {cohorts.in_range}")  # fmt: skip
+    return (
+        f"Retention: {which} registration-week cohorts with listeners in this range's weeks (a shorter "
+        "range reaches earlier ones), each over every week since its registration: the share of its users "
+        "(the cohort's size beside it) who listened that week. Pale: a week with only some days loaded; "
+        "no cell: a week with no day loaded (so a cohort registered before the first loaded day starts "
+        "blank). docs/marts.md defines it."
+    )
+
+
+def comparison_caption(period: Period, loaded: LoadedDays) -> str:
+    before = period.previous
+    span = f"{before.start:%d %b %Y} – {before.end:%d %b %Y}"
+    if loaded.cover(before):
+        return f"Change against {span}."
+    return f"No earlier data to compare with: {len(loaded.within(before))} of the {_days(before.days)} {span} loaded."
+
+
+def _choose(loaded: LoadedDays) -> tuple[Period, str]:
     """The range and the plan the person picked."""
+    first, last = loaded.first, loaded.last
     preset_column, end_column, plan_column = st.columns([3, 2, 2])
     preset = preset_column.radio("Range", [*PRESETS, "Custom"], index=1, horizontal=True, key="range")
     if preset == "Custom":
@@ -47,19 +86,18 @@ def _choose(first: date, last: date) -> tuple[Period, str]:
     return period, plan_column.radio("Plan", figures.PLANS, horizontal=True, key="plan")
 
 
-def _headline(now: Headline, before: Headline, period: Period) -> None:
+def _headline(now: Headline, before: Headline | None, period: Period, loaded: LoadedDays) -> None:
     st.caption(
-        f"{period.start:%a %d %b %Y} – {period.end:%a %d %b %Y} ({period.days} days), change against "
-        f"{period.previous.start:%d %b} – {period.previous.end:%d %b}. The plan filter applies to listens, "
-        "hours and active users; paid share, registrations and plan changes are of every user."
+        f"{range_caption(period, loaded)}. {comparison_caption(period, loaded)} The plan filter applies to "
+        "listens, hours and active users; paid share, registrations and plan changes are of every user."
     )
     with st.container(key="headline"):
         for column, name in zip(st.columns(len(HEADLINE_LABELS)), HEADLINE_LABELS, strict=True):
-            value, previous = getattr(now, name), getattr(before, name)
+            value = getattr(now, name)
             column.metric(
                 HEADLINE_LABELS[name],
                 format_figure(name, value),
-                format_change(name, value, previous),
+                format_change(name, value, getattr(before, name)) if before else None,
                 delta_color="inverse" if name in WORSE_WHEN_HIGHER else "normal",
             )
 
@@ -80,12 +118,14 @@ def _draw(column: st.delta_generator.DeltaGenerator, chart: alt.TopLevelMixin) -
 def render(reader: WarehouseReader) -> None:
     loaded = figures.loaded_days(reader)
     if loaded is None:
-        st.info("The published marts hold no listens yet: run the daily job (make run).")
+        st.info("The published marts hold no day yet: run the daily job (make run).")
         return
-    period, plan = _choose(*loaded)
-    _headline(figures.headline(reader, period, plan), figures.headline(reader, period.previous, plan), period)
+    period, plan = _choose(loaded)
+    # A period is compared only with one whose every day is loaded: else its change would be a loss of data.
+    before = figures.headline(reader, period.previous, plan) if loaded.cover(period.previous) else None
+    _headline(figures.headline(reader, period, plan), before, period, loaded)
 
-    daily = figures.daily_trends(reader, period, plan)
+    daily = figures.with_gaps(figures.daily_trends(reader, period, plan), period, loaded)
     left, middle, right = st.columns(3)
     _draw(left, charts.listens_trend(daily))
     _draw(middle, charts.active_users_trend(daily))
@@ -104,9 +144,14 @@ def render(reader: WarehouseReader) -> None:
     split = figures.splits(reader, period, plan)
     left, middle, right = st.columns(3)
     _draw(left, charts.split_bars(split, "plan"))
+    left.caption(OVERLAPPING_PLANS)
     _draw(left, charts.split_bars(split, "gender"))
     _draw(middle, charts.page_funnel(figures.page_funnel(reader, period)))
-    _draw(right, charts.retention_heatmap(figures.retention(reader, period)))
+    cohorts = figures.retention(reader, period, loaded)
+    with right.container(key="retention"):
+        if cohorts.shown:
+            _draw(st, charts.retention_heatmap(cohorts.cells))
+        st.caption(retention_caption(cohorts))
 
 
 def main() -> None:

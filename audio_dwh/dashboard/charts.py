@@ -16,9 +16,19 @@ import pandas as pd
 
 GREEN, BLUE, ORANGE = "#1db954", "#2e77d0", "#f59b23"
 WIDTH = "container"
-# Days as ordinal bands (a bar per day, a label per day where they fit), in UTC like the marts' dates.
-DAY = alt.X("utcyearmonthdate(day):O", title=None, axis=alt.Axis(format="%d %b", formatType="utc", labelAngle=0))
 
+
+def _days(daily: pd.DataFrame) -> alt.X:
+    """Days as ordinal bands (a bar per day, a label per day where they fit), in UTC like the marts'
+    dates; with the year once the days span more than one."""
+    years = {day.year for day in pd.to_datetime(daily["day"])}
+    label = "%d %b %Y" if len(years) > 1 else "%d %b"
+    return alt.X("utcyearmonthdate(day):O", title=None, axis=alt.Axis(format=label, formatType="utc", labelAngle=0))
+
+
+# A day without figures (a run of days not loaded, figures.with_gaps) breaks a trend's line, and
+# keeps its place on the axis of every trend, bars included.
+BREAK_AT_GAPS = "break-paths-show-domains"
 
 # The map's shapes are named in its chart and filled in by `vega_lite`: Altair would otherwise walk every
 # point of them each time the chart is drawn.
@@ -49,9 +59,9 @@ def _dates(frame: pd.DataFrame, *columns: str) -> pd.DataFrame:
 def listens_trend(daily: pd.DataFrame) -> alt.Chart:
     return (
         alt.Chart(_dates(daily, "day"), title="Listens per day")
-        .mark_bar(color=GREEN)
+        .mark_bar(color=GREEN, invalid=BREAK_AT_GAPS)
         .encode(
-            x=DAY,
+            x=_days(daily),
             y=alt.Y("listens:Q", title="listens"),
             tooltip=[alt.Tooltip("utcyearmonthdate(day):T", title="day"), alt.Tooltip("listens:Q", format=",")],
         )
@@ -71,9 +81,9 @@ def active_users_trend(daily: pd.DataFrame) -> alt.Chart:
     )
     return (
         alt.Chart(long, title="Active users: daily, 7-day, 28-day")
-        .mark_line(point=True)
+        .mark_line(point=True, invalid=BREAK_AT_GAPS)
         .encode(
-            x=DAY,
+            x=_days(daily),
             y=alt.Y("users:Q", title="users"),
             color=alt.Color(
                 "measure:N", sort=["DAU", "WAU", "MAU"], scale=alt.Scale(range=[GREEN, BLUE, ORANGE]), title=None
@@ -91,9 +101,9 @@ def active_users_trend(daily: pd.DataFrame) -> alt.Chart:
 def paid_share_trend(daily: pd.DataFrame) -> alt.Chart:
     return (
         alt.Chart(_dates(daily, "day"), title="Paid share of listens")
-        .mark_line(point=True, color=BLUE)
+        .mark_line(point=True, color=BLUE, invalid=BREAK_AT_GAPS)
         .encode(
-            x=DAY,
+            x=_days(daily),
             y=alt.Y("paid_share:Q", title=None, axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1])),
             tooltip=[alt.Tooltip("utcyearmonthdate(day):T", title="day"), alt.Tooltip("paid_share:Q", format=".1%")],
         )
@@ -157,24 +167,32 @@ def page_funnel(pages: pd.DataFrame) -> alt.LayerChart:
 
 
 def retention_heatmap(cohorts: pd.DataFrame) -> alt.Chart:
+    """A cohort per row (its registration week and size), weeks since registration across; a week
+    with only some days loaded pale."""
     return (
         alt.Chart(_dates(cohorts, "cohort_week"), title="Retention by registration week")
         .mark_rect()
         .encode(
             x=alt.X("weeks_since_registration:O", title="weeks since registration"),
-            y=alt.Y("cohort_week:O", title="registration week", sort="descending", axis=alt.Axis(labelOverlap=False)),
+            y=alt.Y(
+                "cohort:O",
+                title=None,
+                sort=alt.EncodingSortField("cohort_week", order="descending"),
+                axis=alt.Axis(labelOverlap=False, labelLimit=220),
+            ),  # fmt: skip
             color=alt.Color(
                 "retention_share:Q",
                 scale=alt.Scale(scheme="greens", domain=[0, 1]),
-                title="retained",
+                title="listened",
                 legend=alt.Legend(format="%"),
             ),  # fmt: skip
+            opacity=alt.condition(alt.datum.days_loaded < 7, alt.value(0.45), alt.value(1.0)),
             tooltip=[
-                "cohort_week:O",
+                alt.Tooltip("cohort:N", title="cohort"),
                 "weeks_since_registration:O",
-                alt.Tooltip("cohort_users:Q", title="cohort users"),
-                alt.Tooltip("active_users:Q", title="active"),
-                alt.Tooltip("retention_share:Q", format=".0%"),
+                alt.Tooltip("active_users:Q", title="listened"),
+                alt.Tooltip("retention_share:Q", format=".0%", title="share"),
+                alt.Tooltip("days_loaded:Q", title="days of the week loaded"),
             ],
         )
         .properties(width=WIDTH, height=alt.Step(22))

@@ -157,13 +157,51 @@ def _frame(reader: WarehouseReader, sql: str) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=header)
 
 
-def loaded_days(reader: WarehouseReader) -> tuple[date, date] | None:
-    """The first and last day with listens, or None when there are none."""
-    ((first, last),) = fetch_rows(
-        reader,
-        f"SELECT min(play_date), max(play_date) FROM {table_ref(reader, 'marts', 'mart_song_play_hourly_metrics')}",
+@dataclass(frozen=True)
+class LoadedDays:
+    """The days the marts hold (a day loaded has its row in mart_daily_kpis), in order."""
+
+    days: tuple[date, ...]
+
+    @property
+    def first(self) -> date:
+        return self.days[0]
+
+    @property
+    def last(self) -> date:
+        return self.days[-1]
+
+    def within(self, period: Period) -> list[date]:
+        return [day for day in self.days if period.start <= day <= period.end]
+
+    def cover(self, period: Period) -> bool:
+        """Whether every day of the period is loaded: only then is it a period to compare with."""
+        return len(self.within(period)) == period.days
+
+
+def loaded_days(reader: WarehouseReader) -> LoadedDays | None:
+    """The loaded days, or None before any."""
+    rows = fetch_rows(
+        reader, f"SELECT DISTINCT activity_date FROM {table_ref(reader, 'marts', 'mart_daily_kpis')} ORDER BY 1"
     )
-    return None if first is None else (first, last)
+    return LoadedDays(tuple(day for (day,) in rows)) if rows else None
+
+
+def with_gaps(daily: pd.DataFrame, period: Period, loaded: LoadedDays) -> pd.DataFrame:
+    """A day's rows for each loaded day of the period (no listens: 0), and for each run of days not
+    loaded one row, of its first day, without figures: a chart's line breaks there instead of joining
+    two loaded days across days nobody knows of."""
+    known = set(loaded.days)
+    frame = pd.DataFrame({"day": loaded.within(period)}).merge(daily, on="day", how="left")
+    frame["listens"] = frame["listens"].fillna(0).astype(int)
+    gap_starts = [
+        day for day in (period.start, *(d + timedelta(days=1) for d in loaded.within(period)))
+        if day <= period.end and day not in known
+    ]  # fmt: skip
+    if not gap_starts:
+        return frame
+    gaps = pd.DataFrame({"day": sorted(set(gap_starts))})
+    return pd.concat([frame, gaps], ignore_index=True).sort_values("day", ignore_index=True)
 
 
 def headline(reader: WarehouseReader, period: Period, plan: str = "all") -> Headline:
@@ -178,10 +216,12 @@ def headline(reader: WarehouseReader, period: Period, plan: str = "all") -> Head
         f"""SELECT count(CASE WHEN level = 'paid' THEN 1 END) / nullif(count(*), 0)
             FROM {plays} WHERE {period.where("play_start_date")}""",
     )
+    # The registrations on the period's loaded days, as mart_daily_kpis counts them day by day (a user
+    # registered on a day not loaded is no registration of a day the dashboard shows).
     ((registrations,),) = fetch_rows(
         reader,
-        f"""SELECT count(DISTINCT user_id) FROM {table_ref(reader, "marts", "mart_user_daily_activity")}
-            WHERE {period.where("registration_date")}""",
+        f"""SELECT coalesce(sum(new_registrations), 0) FROM {table_ref(reader, "marts", "mart_daily_kpis")}
+            WHERE {period.where("activity_date")}""",
     )
     ((upgrades, cancellations),) = fetch_rows(
         reader,
@@ -289,19 +329,50 @@ def page_funnel(reader: WarehouseReader, period: Period) -> pd.DataFrame:
     )
 
 
-def retention(reader: WarehouseReader, period: Period, cohorts: int = 12) -> pd.DataFrame:
-    """Retention of the latest `cohorts` registration weeks, in the activity weeks the period touches."""
+@dataclass(frozen=True)
+class Retention:
+    """Cohorts' retention as the dashboard draws it: a cell per cohort and loaded week."""
+
+    cells: pd.DataFrame  # cohort_week, cohort, cohort_users, weeks_since_registration, active_users,
+    # retention_share, days_loaded (of the week's 7)
+    shown: int  # cohorts drawn: the latest of those with listeners in the range's weeks
+    in_range: int  # cohorts with listeners in the range's weeks
+
+
+def _monday(day: date) -> date:
+    return day - timedelta(days=day.weekday())
+
+
+def retention(reader: WarehouseReader, period: Period, loaded: LoadedDays, cohorts: int = 12) -> Retention:
+    """The registration-week cohorts with listeners in a week the period touches (the latest `cohorts`
+    of them), each over every week since it registered that holds a loaded day: the share of the
+    cohort who listened that week, 0 where none did. A week without a loaded day has no cell (nobody
+    knows), so a cohort registered before the first loaded day starts blank."""
     weeks = table_ref(reader, "marts", "mart_retention")
-    monday = period.start - timedelta(days=period.start.weekday())
-    in_period = f"activity_week BETWEEN DATE '{monday.isoformat()}' AND DATE '{period.end.isoformat()}'"
-    return _frame(
-        reader,
-        f"""SELECT cohort_week, weeks_since_registration, cohort_users, active_users, retention_share
-            FROM {weeks}
-            WHERE {in_period} AND cohort_week IN (
-                SELECT cohort_week FROM (
-                    SELECT DISTINCT cohort_week FROM {weeks} WHERE {in_period}
-                ) AS cohort_weeks ORDER BY cohort_week DESC LIMIT {int(cohorts)}
-            )
-            ORDER BY 1, 2""",
+    in_period = f"activity_week BETWEEN DATE '{_monday(period.start).isoformat()}' AND DATE '{period.end.isoformat()}'"
+    found = fetch_rows(
+        reader, f"SELECT cohort_week, max(cohort_users) FROM {weeks} WHERE {in_period} GROUP BY 1 ORDER BY 1 DESC"
     )
+    chosen = dict(found[: int(cohorts)])
+    listened: dict[tuple[date, date], int] = {}
+    if chosen:
+        listed = ", ".join(f"DATE '{week.isoformat()}'" for week in chosen)
+        rows = fetch_rows(
+            reader, f"SELECT cohort_week, activity_week, active_users FROM {weeks} WHERE cohort_week IN ({listed})"
+        )
+        listened = {(cohort, week): users for cohort, week, users in rows}
+    days = set(loaded.days)
+    cells = []
+    for cohort, size in sorted(chosen.items()):
+        week = cohort
+        while week <= loaded.last:
+            held = sum(1 for n in range(7) if week + timedelta(days=n) in days)
+            if held:
+                active = listened.get((cohort, week), 0)
+                label = f"{cohort:%d %b %Y} · {size:,} user{'' if size == 1 else 's'}"
+                cells.append((cohort, label, size, (week - cohort).days // 7,
+                              active, active / size, held))  # fmt: skip
+            week += timedelta(days=7)
+    columns = ["cohort_week", "cohort", "cohort_users", "weeks_since_registration", "active_users",
+               "retention_share", "days_loaded"]  # fmt: skip
+    return Retention(pd.DataFrame(cells, columns=columns), len(chosen), len(found))

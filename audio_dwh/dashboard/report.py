@@ -29,7 +29,7 @@ from audio_dwh.warehouse.reading import WarehouseReader
 class DayReport:
     day: date
     headline: Headline
-    previous_day: Headline
+    previous_day: Headline | None  # None when the day before is not loaded: nothing to compare with
     top_songs: pd.DataFrame
     top_artists: pd.DataFrame
     charts: dict[str, alt.TopLevelMixin] = field(default_factory=dict)
@@ -42,10 +42,11 @@ class DayReport:
 def fetch_day(reader: WarehouseReader, day: date) -> DayReport:
     """The day's figures and charts from the marts, on DuckDB or BigQuery."""
     period = Period(day, day)
+    loaded = figures.loaded_days(reader)
     return DayReport(
         day=day,
         headline=figures.headline(reader, period),
-        previous_day=figures.headline(reader, period.previous),
+        previous_day=figures.headline(reader, period.previous) if loaded and loaded.cover(period.previous) else None,
         top_songs=figures.top_songs(reader, period),
         top_artists=figures.top_artists(reader, period),
         charts={
@@ -119,13 +120,19 @@ def _table(table_id: str, frame: pd.DataFrame) -> str:
     return f'<table id="{table_id}"><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>'
 
 
+def _change(name: str, now: float | None, before: Headline | None) -> str:
+    if before is None:
+        return "no earlier data: the day before is not loaded"
+    return f"{format_change(name, now, getattr(before, name)) or '–'} against the day before"
+
+
 def render_day(report: DayReport) -> str:
     tiles = "".join(
         f'<div class="tile" data-figure="{name}"><div class="label">{label}</div>'
         f'<div class="value">{format_figure(name, now)}</div>'
-        f'<div class="change">{format_change(name, now, before) or "–"} against the day before</div></div>'
+        f'<div class="change">{_change(name, now, report.previous_day)}</div></div>'
         for name, label in HEADLINE_LABELS.items()
-        for now, before in [(getattr(report.headline, name), getattr(report.previous_day, name))]
+        for now in [getattr(report.headline, name)]
     )
     specs = {name: charts.vega_lite(chart) for name, chart in report.charts.items()}
     # "</" would end the script element early inside a song title.

@@ -36,8 +36,9 @@ def _load_current(folder: Path) -> None:
     try:
         loaded = figures.loaded_days(reader)
         if loaded is not None:
-            period = figures.Period(max(loaded[0], loaded[1] - timedelta(days=6)), loaded[1])
-            charts.vega_lite(charts.listens_trend(figures.daily_trends(reader, period)))
+            period = figures.Period(max(loaded.first, loaded.last - timedelta(days=6)), loaded.last)
+            daily = figures.with_gaps(figures.daily_trends(reader, period), period, loaded)
+            charts.vega_lite(charts.listens_trend(daily))
     finally:
         reader.close()
 
