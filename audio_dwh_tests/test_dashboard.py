@@ -164,6 +164,14 @@ def test_a_range_names_its_loaded_days_and_compares_only_with_loaded_ones(
     deltas = page.locator('.st-key-headline [data-testid="stMetricDelta"]').count()
     assert (deltas > 0) == compared, deltas
     assert "listened on both plans in the range" in text  # why the plans' listeners exceed the users
+    con = duckdb.connect(str(home / "warehouse.duckdb"), read_only=True)
+    (cohorts,) = con.execute(
+        "SELECT count(DISTINCT cohort_week) FROM marts.mart_retention WHERE activity_week BETWEEN ? AND ?",
+        [start - timedelta(days=start.weekday()), LAST],
+    ).fetchall()[0]
+    con.close()
+    shown = f"the latest 12 of the {cohorts}" if cohorts > 12 else f"all {cohorts}"
+    assert f"Retention: {shown} registration-week cohorts" in text.replace("\n", " "), text[-1500:]
     page.screenshot(path=str(ARTIFACTS / f"dashboard-loaded-days-{preset.replace(' ', '-').lower()}.png"),
                     full_page=True)  # fmt: skip
     visit.close()
