@@ -9,7 +9,6 @@ import functools
 import logging
 import os
 import shutil
-import signal
 import sys
 import time
 import uuid
@@ -311,9 +310,10 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_dev(args: argparse.Namespace) -> int:
-    settings = load_settings()
+    from audio_dwh.orchestration.dev import serve
     from audio_dwh.orchestration.instance import prepare_home
 
+    settings = load_settings()
     prepare_home(settings)
     dagster = shutil.which("dagster") or str(Path(sys.executable).with_name("dagster"))
     target = ["-w", "workspace.yaml"] if Path("workspace.yaml").is_file() else ["-m", "audio_dwh.definitions"]
@@ -321,13 +321,7 @@ def cmd_dev(args: argparse.Namespace) -> int:
     # The alert sensor runs in the daemon that `dagster dev` starts: its links point at this UI.
     os.environ.setdefault("AUDIO_DWH_UI_URL", f"http://127.0.0.1:{args.port}")
     print(f"DAGSTER_HOME={os.environ['DAGSTER_HOME']} {' '.join(command)}", flush=True)
-    # A command started in the background by a shell without job control inherits SIGINT ignored, and
-    # an ignored signal stays ignored across exec: `dagster dev` would then ignore Ctrl-C, and SIGTERM too
-    # (it handles SIGTERM as SIGINT). It gets both as they are by default.
-    for stop in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(stop, signal.SIG_DFL)
-    os.execv(command[0], command)
-    return 0  # not reached
+    return serve(command)
 
 
 def cmd_dashboard(args: argparse.Namespace) -> int:

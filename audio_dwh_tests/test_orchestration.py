@@ -1,21 +1,29 @@
-"""The schedule, the landing sensor and freshness, evaluated for real against Dagster's APIs."""
+"""The schedule, the landing sensor and freshness, evaluated for real against Dagster's APIs; the stop
+of `make dev` held to its deadline."""
 
 import json
 import os
+import signal
+import subprocess
+import sys
 import time
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 import dagster as dg
+import pytest
 
 from audio_dwh.events.contract import TOPICS
 from audio_dwh.events.resources import EventSourceResource
 from audio_dwh.events.simulator import DaySimulator, SimulatorConfig, write_day
+from audio_dwh.orchestration.dev import STOP_GRACE_SECONDS
 from audio_dwh.orchestration.schedules import build_daily_schedule
 from audio_dwh.orchestration.sensors import SETTLE_SECONDS
 from audio_dwh.quality.freshness import MART_KEYS, RAW_KEYS, daily_freshness_policy
 from audio_dwh.resources import build_resources
 from audio_dwh.warehouse.resources import LazyGCSResource
 from audio_dwh_tests.conftest import DEFS, LAYERS
+from audio_dwh_tests.dagster_ui import STOP_SECONDS, live_in_group
 
 
 def test_the_schedule_runs_yesterday_at_the_configured_hour():
@@ -73,3 +81,35 @@ def test_a_late_day_fails_its_freshness_check(settings):
     assert not any(e.passed for e in evaluations)
     assert all("freshness" in e.check_name for e in evaluations)
     assert len(TOPICS) == len(evaluations)
+
+
+STUBBORN = """import signal, subprocess, sys, time
+# A code server that outlives its dagster dev: started below it, deaf to Ctrl-C and SIGTERM.
+deaf = "[signal.signal(s, signal.SIG_IGN) for s in (signal.SIGINT, signal.SIGTERM)]"
+survivor = subprocess.Popen([sys.executable, "-c", f"import signal, time; {deaf}; print(flush=True); time.sleep(600)"],
+                            stdout=subprocess.PIPE, text=True)
+survivor.stdout.readline()
+print(survivor.pid, flush=True)
+time.sleep(600)
+"""
+
+
+@pytest.mark.parametrize("ctrl_c", [False, True], ids=["SIGTERM", "Ctrl-C"])
+def test_dev_stops_with_every_process_it_started_even_one_deaf_to_signals(ctrl_c: bool):
+    command = [sys.executable, "-c", STUBBORN]
+    serve = f"import sys; from audio_dwh.orchestration.dev import serve; sys.exit(serve({command!r}))"
+    server = subprocess.Popen(
+        [sys.executable, "-c", serve],
+        stdout=subprocess.PIPE, text=True, start_new_session=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),  # as a shell without job control does
+    )  # fmt: skip
+    survivor = int(server.stdout.readline())
+    started = time.monotonic()
+    if ctrl_c:
+        os.killpg(server.pid, signal.SIGINT)
+    else:
+        server.terminate()
+    assert server.wait(timeout=STOP_SECONDS) == 128 + (signal.SIGINT if ctrl_c else signal.SIGTERM)
+    stopped = time.monotonic() - started
+    assert STOP_GRACE_SECONDS <= stopped < STOP_SECONDS, stopped  # the deaf one is killed once the grace is over
+    assert not live_in_group(server.pid) and not Path(f"/proc/{survivor}").exists()
