@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-from audio_dwh.counts import COUNTS, FILES_LANDED, FILES_WRITTEN, ROWS_OF_RUN_DAYS, TABLE_ROWS
+from audio_dwh.counts import COUNTS, FILES_LANDED, FILES_WRITTEN, ROWS_OF_RUN_DAYS, TABLE_ROWS, plural
 from audio_dwh.dates import parse_day
 from audio_dwh.settings import Settings, load_settings, record_import
 
@@ -205,10 +205,6 @@ class RunSummary:
             print(f"{step:<{width}}  {len(self.step_tables.get(step, ())):>10}  {seconds:>9.2f}")
 
 
-def _plural(n: int, noun: str) -> str:
-    return f"{n:,} {noun}{'' if n == 1 else 's'}"
-
-
 def _count(value: int | None, width: int) -> str:
     return f"{value:>{width},}" if value is not None else f"{'-':>{width}}"
 
@@ -293,7 +289,7 @@ def cmd_run(args: argparse.Namespace) -> int:
                 print(f"audio-dwh: {stop}", file=errors, flush=True)
                 os._exit(stop.exit_code)  # the run's thread may be inside DuckDB: exit as a crash would, safely
         layers = summary.add(label, result)
-        progress = ", ".join(f"{layer} {_plural(n, 'asset')}" for layer, n in layers.items()) or "nothing materialized"
+        progress = ", ".join(f"{layer} {plural(n, 'asset')}" for layer, n in layers.items()) or "nothing materialized"
         status = "ok" if result.success else "FAILED"
         print(f"  {label}: {status} in {time.perf_counter() - started:.1f} s ({progress}), run {result.run_id}")
         if not args.verbose:
@@ -301,11 +297,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     summary.print()
     if summary.failed_runs or summary.failed_blocking_checks:
         print(
-            f"FAILED: {_plural(len(summary.failed_runs), 'run')} failed, "
-            f"{_plural(len(summary.failed_blocking_checks), 'blocking check')} failed"
+            f"FAILED: {plural(len(summary.failed_runs), 'run')} failed, "
+            f"{plural(len(summary.failed_blocking_checks), 'blocking check')} failed"
         )
         return 1
-    print(f"All {_plural(len(days), 'day')} succeeded. See them in the UI: make dev")
+    print(f"All {plural(len(days), 'day')} succeeded. See them in the UI: make dev")
     return 0
 
 

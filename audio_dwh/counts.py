@@ -8,3 +8,8 @@ FILES_LANDED = "files_landed"  # the day's files found in the landing folder or 
 FILES_WRITTEN = "files_written"  # files this run wrote (not those kept from before)
 # Every count above, as `audio-dwh run` prints them.
 COUNTS = (TABLE_ROWS, ROWS_OF_RUN_DAYS, FILES_LANDED, FILES_WRITTEN)
+
+
+def plural(n: int, noun: str) -> str:
+    """'1 day', '2,958 days': a count with its noun, as the CLI and the dashboard write one."""
+    return f"{n:,} {noun}{'' if n == 1 else 's'}"

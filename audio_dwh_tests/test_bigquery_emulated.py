@@ -165,7 +165,7 @@ def test_the_dashboards_sql_gives_the_same_figures_on_bigquery(both_runs, emulat
         figures.retention(con, period, loaded).cells
     )
     assert figures.loaded_days(client) == figures.loaded_days(con) == figures.LoadedDays((day,))
-    report = fetch_day(client, day)
+    report = fetch_day(client, day, loaded)
     assert report.headline.listens > 100 and not report.top_songs.empty
     con.close()
 

@@ -12,6 +12,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
+from audio_dwh.counts import plural
 from audio_dwh.dashboard import charts, figures
 from audio_dwh.dashboard.figures import (
     HEADLINE_LABELS,
@@ -33,14 +34,10 @@ OVERLAPPING_PLANS = (
 )
 
 
-def _days(n: int) -> str:
-    return f"{n:,} day{'' if n == 1 else 's'}"
-
-
 def range_caption(period: Period, loaded: LoadedDays) -> str:
     """The range and how many of its days are loaded."""
     held = len(loaded.within(period))
-    days = _days(period.days) if held == period.days else f"{_days(period.days)}, {held:,} of them loaded"
+    days = plural(period.days, "day") + ("" if held == period.days else f", {held:,} of them loaded")
     return f"{period.start:%a %d %b %Y} – {period.end:%a %d %b %Y} ({days})"
 
 
@@ -63,7 +60,8 @@ def comparison_caption(period: Period, loaded: LoadedDays) -> str:
     span = f"{before.start:%d %b %Y} – {before.end:%d %b %Y}"
     if loaded.cover(before):
         return f"Change against {span}."
-    return f"No earlier data to compare with: {len(loaded.within(before))} of the {_days(before.days)} {span} loaded."
+    held = len(loaded.within(before))
+    return f"No earlier data to compare with: {held:,} of the {plural(before.days, 'day')} {span} loaded."
 
 
 def _choose(loaded: LoadedDays) -> tuple[Period, str]:

@@ -77,10 +77,12 @@ def daily_dashboard(
     dashboard: DashboardResource,
 ) -> dg.MaterializeResult:
     # The charting stack is imported by the step that draws, not by every process that loads the code.
+    from audio_dwh.dashboard.figures import loaded_days
     from audio_dwh.dashboard.report import fetch_day
 
     with warehouse.reader(bigquery) as reader:
-        reports_by_day = {day: fetch_day(reader, day) for day in run_days(context)}
+        loaded = loaded_days(reader)
+        reports_by_day = {day: fetch_day(reader, day, loaded) for day in run_days(context)}
     folder = Path(dashboard.reports)
     metadata = range_metadata({day: _publish(folder, report) for day, report in reports_by_day.items()})
     # ... and index.html, rewritten with the pages it lists

@@ -39,10 +39,10 @@ class DayReport:
         return None if self.top_songs.empty else self.top_songs.iloc[0]
 
 
-def fetch_day(reader: WarehouseReader, day: date) -> DayReport:
-    """The day's figures and charts from the marts, on DuckDB or BigQuery."""
+def fetch_day(reader: WarehouseReader, day: date, loaded: figures.LoadedDays | None) -> DayReport:
+    """The day's figures and charts from the marts, on DuckDB or BigQuery; loaded (figures.loaded_days,
+    read once for all the days of a publication) says whether the day before is there to compare with."""
     period = Period(day, day)
-    loaded = figures.loaded_days(reader)
     return DayReport(
         day=day,
         headline=figures.headline(reader, period),
