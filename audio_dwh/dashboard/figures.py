@@ -13,6 +13,7 @@ from datetime import date, timedelta
 import duckdb
 import pandas as pd
 
+from audio_dwh.counts import plural
 from audio_dwh.warehouse.reading import WarehouseReader, fetch_rows, fetch_rows_with_header, table_ref
 from audio_dwh.warehouse.sql import sql_string
 
@@ -369,7 +370,7 @@ def retention(reader: WarehouseReader, period: Period, loaded: LoadedDays, cohor
             held = sum(1 for n in range(7) if week + timedelta(days=n) in days)
             if held:
                 active = listened.get((cohort, week), 0)
-                label = f"{cohort:%d %b %Y} · {size:,} user{'' if size == 1 else 's'}"
+                label = f"{cohort:%d %b %Y} · {plural(size, 'user')}"
                 cells.append((cohort, label, size, (week - cohort).days // 7,
                               active, active / size, held))  # fmt: skip
             week += timedelta(days=7)
