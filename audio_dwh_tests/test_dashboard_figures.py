@@ -6,12 +6,16 @@ any order, some again (Hypothesis). And every chart is valid Vega-Lite.
 
 from __future__ import annotations
 
+import json
+import re
 import uuid
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import duckdb
 import pandas as pd
+import pytest
+import vl_convert
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -210,6 +214,20 @@ def test_a_trend_line_breaks_at_a_day_not_loaded():
         ("2026-11-01", 0.5), ("2026-11-02", 0.25), ("2026-11-03", None), ("2026-11-05", 1.0)
     ]  # fmt: skip
     assert spec["mark"]["invalid"] == charts.BREAK_AT_GAPS
+
+
+@pytest.mark.parametrize(
+    ("days", "labels"),
+    [((date(2026, 11, 3), date(2026, 11, 4)), ["03 Nov", "04 Nov"]),
+     ((date(2018, 11, 30), date(2026, 11, 30)), ["30 Nov 2018", "30 Nov 2026"])],
+    ids=["one year", "across years"],
+)  # fmt: skip
+def test_a_trend_axis_labels_its_days_as_day_and_month_with_the_year_across_years(days, labels):
+    """As Vega draws them (vl-convert runs the browser's Vega): the labels are formatted, not Vega-Lite's
+    default 'Nov 03, 2026', which a utc formatType on a utc time unit falls back to."""
+    daily = pd.DataFrame({"day": list(days), "listens": [2, 3]})
+    svg = vl_convert.vegalite_to_svg(json.dumps(charts.vega_lite(charts.listens_trend(daily))))
+    assert [label for label in re.findall(r"<text[^>]*>([^<]+)</text>", svg) if "Nov" in label] == labels
 
 
 def test_retention_draws_each_cohort_over_its_loaded_weeks_with_its_size():

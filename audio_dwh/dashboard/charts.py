@@ -20,10 +20,11 @@ WIDTH = "container"
 
 def _days(daily: pd.DataFrame) -> alt.X:
     """Days as ordinal bands (a bar per day, a label per day where they fit), in UTC like the marts'
-    dates; with the year once the days span more than one."""
+    dates; with the year once the days span more than one. A utc time unit formats its labels in UTC by
+    itself: a formatType as well makes Vega-Lite drop the format for its default ('Nov 03, 2026')."""
     years = {day.year for day in pd.to_datetime(daily["day"])}
     label = "%d %b %Y" if len(years) > 1 else "%d %b"
-    return alt.X("utcyearmonthdate(day):O", title=None, axis=alt.Axis(format=label, formatType="utc", labelAngle=0))
+    return alt.X("utcyearmonthdate(day):O", title=None, axis=alt.Axis(format=label, labelAngle=0))
 
 
 # A day without figures (a run of days not loaded, figures.with_gaps) breaks a trend's line, and
