@@ -226,8 +226,24 @@ def test_a_trend_axis_labels_its_days_as_day_and_month_with_the_year_across_year
     """As Vega draws them (vl-convert runs the browser's Vega): the labels are formatted, not Vega-Lite's
     default 'Nov 03, 2026', which a utc formatType on a utc time unit falls back to."""
     daily = pd.DataFrame({"day": list(days), "listens": [2, 3]})
-    svg = vl_convert.vegalite_to_svg(json.dumps(charts.vega_lite(charts.listens_trend(daily))))
-    assert [label for label in re.findall(r"<text[^>]*>([^<]+)</text>", svg) if "Nov" in label] == labels
+    assert _day_labels(charts.listens_trend(daily)) == labels
+
+
+def _day_labels(chart) -> list[str]:
+    svg = vl_convert.vegalite_to_svg(json.dumps(charts.vega_lite(chart)))
+    return [label for label in re.findall(r"<text[^>]*>([^<]+)</text>", svg) if "Nov" in label]
+
+
+def test_every_trend_keeps_a_place_for_days_not_loaded_bars_as_well_as_lines():
+    """As drawn: the days not loaded between 01 and 04 Nov show as one labelled day (02 Nov) on each
+    trend, an empty band on the bars, a break in the lines; the days either side never look adjacent."""
+    loaded = figures.LoadedDays((FIRST, FIRST + timedelta(days=3), FIRST + timedelta(days=4)))
+    daily = pd.DataFrame({"day": list(loaded.days), "listens": [2, 3, 4], "paid_share": [0.5, 0.25, 1.0],
+                          "daily_active_users": [1, 2, 2], "weekly_active_users": [1, 2, 3],
+                          "monthly_active_users": [1, 2, 3]})  # fmt: skip
+    trend = figures.with_gaps(daily, Period(FIRST, FIRST + timedelta(days=4)), loaded)
+    for chart in (charts.listens_trend, charts.active_users_trend, charts.paid_share_trend):
+        assert _day_labels(chart(trend)) == ["01 Nov", "02 Nov", "04 Nov", "05 Nov"], chart.__name__
 
 
 def test_retention_draws_each_cohort_over_its_loaded_weeks_with_its_size():

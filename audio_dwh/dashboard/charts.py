@@ -27,9 +27,11 @@ def _days(daily: pd.DataFrame) -> alt.X:
     return alt.X("utcyearmonthdate(day):O", title=None, axis=alt.Axis(format=label, labelAngle=0))
 
 
-# A day without figures (a run of days not loaded, figures.with_gaps) breaks a trend's line, and
-# keeps its place on the axis of every trend, bars included.
+# A day without figures (a run of days not loaded, figures.with_gaps) breaks a trend's line and keeps
+# its place on the axis. A bar mark filters such a day out, axis label and all (so the days either side
+# would look adjacent): there it is shown, as a bar of no height.
 BREAK_AT_GAPS = "break-paths-show-domains"
+EMPTY_BAR_AT_GAPS = "show"
 
 # The map's shapes are named in its chart and filled in by `vega_lite`: Altair would otherwise walk every
 # point of them each time the chart is drawn.
@@ -60,7 +62,7 @@ def _dates(frame: pd.DataFrame, *columns: str) -> pd.DataFrame:
 def listens_trend(daily: pd.DataFrame) -> alt.Chart:
     return (
         alt.Chart(_dates(daily, "day"), title="Listens per day")
-        .mark_bar(color=GREEN, invalid=BREAK_AT_GAPS)
+        .mark_bar(color=GREEN, invalid=EMPTY_BAR_AT_GAPS)
         .encode(
             x=_days(daily),
             y=alt.Y("listens:Q", title="listens"),
